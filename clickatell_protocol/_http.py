@@ -1,0 +1,48 @@
+"""The HTTP values the sans-I/O core produces and consumes."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Final
+
+__all__ = ["HttpRequest", "redact"]
+
+# Wire parameters whose values are secrets: a password, or a session id (which is as good as one
+# for 15 minutes).
+SECRET_PARAMETERS: Final = ("password", "session_id")
+_SECRET_RE: Final = re.compile(r"(?i)((?:^|[?&;])(?:password|session_id)=)[^&;#\s]*")
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with the values of ``password=`` and ``session_id=`` parameters masked."""
+    return _SECRET_RE.sub(r"\1***", text)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """One HTTP request, ready for any transport.
+
+    Attributes:
+        method: ``GET`` or ``POST``.
+        url: the absolute URL, with the query string for GET.
+        headers: header pairs, in order.
+        body: the form body for POST (``application/x-www-form-urlencoded``), ``b""`` for GET.
+
+    Its ``repr`` masks the password and session id; the attributes hold the real values, because
+    a transport must send them.
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    def __repr__(self) -> str:
+        body = redact(self.body.decode("latin-1")).encode("latin-1")
+        return (
+            f"HttpRequest(method={self.method!r}, url={redact(self.url)!r}, "
+            f"headers={self.headers!r}, body={body!r})"
+        )
+
+    __str__ = __repr__

@@ -1,0 +1,104 @@
+"""The command line: check, encode, schema; also as ``python -m clickatell_protocol``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from clickatell_protocol import COMMANDS
+from clickatell_protocol.cli import main
+
+SID = "0123456789abcdef0123456789abcdef"
+GOOD = (
+    "https://api.clickatell.com/http/sendmsg?api_id=3456789&user=alice&password=s3cret"
+    "&to=447700900123,447700900456&text=Hello+world"
+)
+
+
+def test_check_prints_the_model_and_hides_the_password(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", GOOD]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert data["command"] == "sendmsg"
+    assert data["to"] == ["447700900123", "447700900456"]
+    assert "s3cret" not in out
+
+
+def test_check_prints_the_err_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", GOOD.replace("447700900123", "0447700900123")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "ERR: 105, Invalid destination address\n"
+    assert "recipient 1" in captured.err and "s3cret" not in captured.err
+
+
+def test_check_post(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(
+        [
+            "check",
+            "--method",
+            "POST",
+            "https://api.clickatell.com/http/ping",
+            "--data",
+            f"session_id={SID}",
+        ]
+    )
+    assert status == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["command"] == "ping" and SID not in out
+
+
+def test_check_limits_can_be_widened(capsys: pytest.CaptureFixture[str]) -> None:
+    to = ",".join(str(447700900000 + i) for i in range(150))
+    url = f"/http/sendmsg?session_id={SID}&to={to}&text=x"
+    assert main(["check", url]) == 1
+    assert main(["check", "--max-recipients-get", "300", url]) == 0
+    capsys.readouterr()
+
+
+def test_encode(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["encode", "Ça coûte 5 €"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == {
+        "text": "00C7006100200063006F00FB0074006500200035002020AC",
+        "unicode": True,
+        "encoding": "ucs2",
+        "parts": 1,
+        "units": 12,
+    }
+    assert main(["encode", "x" * 200, "--concat", "1"]) == 1
+    assert "113" in capsys.readouterr().err
+
+
+def test_schema_shows_every_constraint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schemas = json.loads(capsys.readouterr().out)
+    assert set(schemas) == set(COMMANDS)
+    props = schemas["sendmsg"]["properties"]
+    assert (props["deliv_time"]["minimum"], props["deliv_time"]["maximum"]) == (5, 10080)
+    assert props["deliv_time"]["x-clickatell-error"] == 120
+    assert props["concat"]["maximum"] == 3
+    assert props["climsgid"]["pattern"] == "^[A-Za-z0-9]{1,32}$"
+    assert props["to"]["maxItems"] == 300 and props["to"]["x-max-items-get"] == 100
+    assert props["from"]["x-clickatell-error"] == 106
+    assert props["validity"]["maximum"] == 1440
+    assert props["req_feat"]["maximum"] == 25151  # every FEAT_* bit
+    assert schemas["querymsg"]["properties"]["apimsgid"]["pattern"] == "^[0-9A-Fa-f]{32}$"
+    assert schemas["getbalance"]["allOf"][0]["anyOf"][1]["required"] == [
+        "api_id",
+        "user",
+        "password",
+    ]
+
+
+def test_python_dash_m() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "clickatell_protocol", "check", GOOD],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["command"] == "sendmsg"
