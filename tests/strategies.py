@@ -195,11 +195,18 @@ def requests(command: str | None = None) -> st.SearchStrategy[Request]:
     )
 
 
-# Values just outside each numeric limit, with the code a server answers for them.
-def just_outside() -> st.SearchStrategy[tuple[str, int, int]]:
-    """``(parameter, value, code)`` triples one step past a bound of DEFAULTS."""
+# Values just outside each limit, with the code a server answers for them.
+def just_outside() -> st.SearchStrategy[tuple[str, object, int]]:
+    """``(parameter, value, code)`` triples one step past a bound of DEFAULTS or a constant."""
     lim = DEFAULTS
-    cases = [
+    cases: list[tuple[str, object, int]] = [
+        ("climsgid", "c" * (L.CLIMSGID_MAX_LENGTH + 1), 101),
+        ("from", "1" * (L.SENDER_DIGITS_MAX_LENGTH + 1), 106),
+        ("from", "A" * (L.SENDER_ALPHANUMERIC_MAX_LENGTH + 1), 106),
+        ("to", "1" * (L.MSISDN_MAX_DIGITS + 1), 105),
+        ("to", "1" * (L.MSISDN_MIN_DIGITS - 1), 105),
+        ("session_id", "a" * (L.SESSION_ID_HEX_DIGITS - 1), 3),
+        ("session_id", "a" * (L.SESSION_ID_HEX_DIGITS + 1), 3),
         ("deliv_time", lim.deliv_time_min - 1, 120),
         ("deliv_time", lim.deliv_time_max + 1, 120),
         ("validity", lim.validity_min - 1, 101),

@@ -35,10 +35,13 @@ def test_to_params_is_what_parse_request_reads(model: Request) -> None:
 
 @given(kwargs=request_kwargs("sendmsg"), outside=just_outside())
 def test_every_value_just_outside_a_limit_is_rejected(
-    kwargs: dict[str, Any], outside: tuple[str, int, int]
+    kwargs: dict[str, Any], outside: tuple[str, object, int]
 ) -> None:
     parameter, value, code = outside
     params = SendMsg.model_validate(kwargs, context=CONTEXT).to_params()
+    if parameter == "session_id":
+        for name in ("api_id", "user", "password"):
+            params.pop(name, None)
     params[parameter] = str(value)
     for method in ("GET", "POST"):
         query = "&".join(
