@@ -1,6 +1,7 @@
 """clickatell_protocol: the Clickatell SMS HTTP API wire protocol, sans I/O.
 
-Build requests and read them back (:mod:`~clickatell_protocol.requests`,
+Parse responses with the Lark grammar (:func:`parse_response`) and render them
+(:func:`render_response`); build requests and read them back (:mod:`~clickatell_protocol.requests`,
 :func:`parse_request`), encode texts and count their parts (:func:`encode_text`), with every
 limit of the protocol in one :class:`Limits` profile.  Any exception other than
 :class:`ProtocolError` escaping a parser is a bug.
@@ -15,6 +16,8 @@ from .codes import (
 )
 from .errors import ProtocolError, RequestRejected, TextError, UnknownEndpoint
 from .limits import DEFAULT_BASE_URL, Limits
+from .parsing import ResponseSyntaxError, parse_response
+from .rendering import render_response
 from .request_parsing import command_for_path, parse_request
 from .requests import (
     COMMANDS,
@@ -37,6 +40,22 @@ from .requests import (
     StartBatch,
     TokenPay,
 )
+from .responses import (
+    Accepted,
+    AuthOK,
+    Balance,
+    BatchEnded,
+    BatchStarted,
+    Coverage,
+    ErrorReply,
+    MessageCharge,
+    MessageStatus,
+    PingOK,
+    Rejected,
+    Response,
+    SendResult,
+    TokenPaid,
+)
 from .text import EncodedText, count_parts, encode_text, is_plain_sendable
 
 __version__ = "0.1.0"
@@ -44,32 +63,47 @@ __version__ = "0.1.0"
 __all__ = [
     "COMMANDS",
     "DEFAULT_BASE_URL",
+    "Accepted",
     "Auth",
+    "AuthOK",
+    "Balance",
+    "BatchEnded",
+    "BatchStarted",
+    "Coverage",
     "DelMsg",
     "EncodedText",
     "EndBatch",
     "ErrorCode",
+    "ErrorReply",
     "GetBalance",
     "GetMsgCharge",
     "HttpRequest",
     "IndPush",
     "Limits",
+    "MessageCharge",
+    "MessageStatus",
     "MessageStatusCode",
     "MsgType",
     "Ping",
+    "PingOK",
     "ProtocolError",
     "QueryMsg",
     "QuickSend",
+    "Rejected",
     "ReqFeat",
     "Request",
     "RequestRejected",
+    "Response",
+    "ResponseSyntaxError",
     "RouteCoverage",
     "SendItem",
     "SendMsg",
+    "SendResult",
     "SiAction",
     "SiPush",
     "StartBatch",
     "TextError",
+    "TokenPaid",
     "TokenPay",
     "UnknownEndpoint",
     "__version__",
@@ -78,5 +112,7 @@ __all__ = [
     "encode_text",
     "is_plain_sendable",
     "parse_request",
+    "parse_response",
+    "render_response",
     "statuses_for_callback",
 ]
