@@ -5,6 +5,8 @@ Subcommands:
 - ``check URL`` / ``check --method POST URL --data BODY``: validate a request as a server does;
   print the model as JSON (exit 0) or the ``ERR:`` line a server answers (exit 1).
 - ``encode TEXT``: how a text goes on the wire (encoding, parts, units, wire text) as JSON.
+- ``parse COMMAND [FILE|-] [--lenient] [--recipients A,B]``: a response body as its typed value
+  in JSON (exit 0), or the syntax error with line and column on stderr (exit 1).
 - ``schema [COMMAND]``: the JSON Schema of the request models, for SDKs in other languages.
 """
 
@@ -16,10 +18,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from pydantic import TypeAdapter
+
 from .errors import RequestRejected, TextError
 from .limits import Limits
+from .parsing import RESPONSE_COMMANDS, ResponseSyntaxError, parse_response
 from .request_parsing import parse_request
 from .requests import COMMANDS
+from .responses import Response
 from .text import encode_text
 
 __all__ = ["main"]
@@ -58,6 +64,22 @@ def _encode(args: argparse.Namespace) -> int:
         sys.stderr.write(f"error {error.code:03d}: {error}\n")
         return 1
     _print_json(encoded.model_dump(mode="json"), sys.stdout)
+    return 0
+
+
+def _parse(args: argparse.Namespace) -> int:
+    if args.file in (None, "-"):
+        body = sys.stdin.buffer.read()
+    else:
+        with open(args.file, "rb") as handle:
+            body = handle.read()
+    recipients = args.recipients.split(",") if args.recipients else None
+    try:
+        value = parse_response(args.command, body, recipients=recipients, strict=not args.lenient)
+    except ResponseSyntaxError as error:
+        sys.stderr.write(f"{error}\n")
+        return 1
+    _print_json(TypeAdapter(Response).dump_python(value, mode="json"), sys.stdout)
     return 0
 
 
@@ -102,6 +124,18 @@ def _parser() -> argparse.ArgumentParser:
     encode.add_argument("text")
     encode.add_argument("--concat", type=int, default=None, help="refuse more parts than this")
     encode.set_defaults(run=_encode)
+
+    parse = commands.add_parser(
+        "parse",
+        help="parse a response body into its typed value",
+        description="Print the typed value as JSON (its kind included) and exit 0, or print the "
+        "line, column and expectation of a syntax error on stderr and exit 1.",
+    )
+    parse.add_argument("command", choices=sorted(RESPONSE_COMMANDS), metavar="COMMAND")
+    parse.add_argument("file", nargs="?", default="-", help="the body; - or absent for stdin")
+    parse.add_argument("--lenient", action="store_true", help="accept what other servers emit")
+    parse.add_argument("--recipients", help="the request's recipients, comma-separated")
+    parse.set_defaults(run=_parse)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the request models")
     schema.add_argument("command", nargs="?", choices=list(COMMANDS), default=None)

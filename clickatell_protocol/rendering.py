@@ -6,6 +6,7 @@ sends, so that existing clients keep working.  Every line ends with ``\\n``.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from .responses import (
@@ -34,33 +35,44 @@ def _number(value: int, what: str) -> str:
     return f"{value:03d}"
 
 
+_HEX_ID = re.compile("[0-9A-Fa-f]{32}")
+_DIGITS = re.compile("[0-9]*")
+_CODE_LIKE = re.compile("[0-9]+, ")
+
+
 def _decimal(value: Decimal, what: str) -> str:
-    if not value.is_finite() or value < 0:
+    if not value.is_finite() or value.is_signed():
         raise ValueError(f"{what} {value} is not a non-negative decimal")
     return format(value, "f")
 
 
-def _text(value: str, what: str, *, forbid: tuple[str, ...] = ()) -> str:
+def _id(value: str, what: str) -> str:
+    if _HEX_ID.fullmatch(value) is None:
+        raise ValueError(f"{what} must be 32 hex digits")
+    return value
+
+
+def _text(value: str, what: str, *, before: str | None = None) -> str:
+    """A free-text field; ``before`` is what follows it on the line, which it must not hold."""
     if not value or "\n" in value or "\r" in value:
         raise ValueError(f"{what} must be one non-empty line")
-    for piece in forbid:
-        if piece in value:
-            raise ValueError(f"{what} must not contain {piece!r}: it would end the field")
+    if before is not None and (value + before).find(before) != len(value):
+        raise ValueError(f"{what} must not contain {before!r}: it would end the field early")
     return value
 
 
 def _recipient(to: str | None) -> str:
     if to is None:
         return ""
-    if to and not to.isdigit():
+    if _DIGITS.fullmatch(to) is None:
         raise ValueError(f"recipient {to!r} is not digits")
     return f" To: {to}"
 
 
 def _line(result: Accepted | Rejected) -> str:
     if isinstance(result, Accepted):
-        return f"ID: {result.apimsgid}{_recipient(result.to)}"
-    description = _text(result.description, "description", forbid=(" To:",))
+        return f"ID: {_id(result.apimsgid, 'apimsgid')}{_recipient(result.to)}"
+    description = _text(result.description, "description", before=" To:")
     return f"ERR: {_number(result.code, 'code')}, {description}{_recipient(result.to)}"
 
 
@@ -73,7 +85,7 @@ def render_response(value: Response) -> str:
     """
     match value:
         case AuthOK():
-            body = f"OK: {value.session_id.get_secret_value()}"
+            body = f"OK: {_id(value.session_id.get_secret_value(), 'session id')}"
         case PingOK():
             body = "OK:"
         case SendResult():
@@ -81,18 +93,23 @@ def render_response(value: Response) -> str:
                 raise ValueError("a send result has at least one line")
             body = "\n".join(_line(result) for result in value.results)
         case MessageStatus():
-            body = f"ID: {value.apimsgid} Status: {_number(value.status, 'status')}"
-        case MessageCharge():
             body = (
-                f"apiMsgId: {value.apimsgid} charge: {_decimal(value.charge, 'charge')} "
-                f"status: {_number(value.status, 'status')}"
+                f"ID: {_id(value.apimsgid, 'apimsgid')} Status: {_number(value.status, 'status')}"
+            )
+        case MessageCharge():
+            apimsgid = _id(value.apimsgid, "apimsgid")
+            charge = _decimal(value.charge, "charge")
+            body = (
+                f"apiMsgId: {apimsgid} charge: {charge} status: {_number(value.status, 'status')}"
             )
         case Balance():
             body = f"Credit: {_decimal(value.credit, 'credit')}"
         case TokenPaid():
             body = f"OK: {_text(value.value, 'token value')}"
         case Coverage():
-            description = _text(value.description, "coverage description", forbid=(" Charge: ",))
+            description = _text(value.description, "coverage description", before=" Charge: ")
+            if _CODE_LIKE.match(description):
+                raise ValueError("a coverage description must not start like an error code")
             if value.routable:
                 if value.charge is None:
                     raise ValueError("a routable coverage answer carries its charge")
@@ -100,11 +117,11 @@ def render_response(value: Response) -> str:
             else:
                 body = f"ERR: {description}"
         case BatchStarted():
-            body = f"ID: {value.batch_id}"
+            body = f"ID: {_id(value.batch_id, 'batch id')}"
         case BatchEnded():
             body = "OK"
         case ErrorReply():
-            description = _text(value.description, "description", forbid=(" To:",))
+            description = _text(value.description, "description", before=" To:")
             if value.code is None:
                 body = f"ERR: {description}"
             else:

@@ -2,8 +2,9 @@
 
 Every value carries ``kind`` (the discriminator of :data:`Response`) and ``relaxed``: empty for a
 body that follows the protocol, otherwise what the lenient parser let pass.  Slotted dataclasses
-were chosen over pydantic models by measurement (a 1000-line sendmsg body builds 1000 values);
-``pydantic.TypeAdapter(Response)`` still dumps and validates them.
+(and named tuples for the per-recipient lines) were chosen over pydantic models by measurement: a
+1000-line sendmsg body builds 1000 values.  ``pydantic.TypeAdapter(Response)`` still dumps and
+validates all of them.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import dataclasses
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, NamedTuple, get_type_hints
 
-from pydantic import Field, SecretStr
+from pydantic import Field, GetCoreSchemaHandler, SecretStr
+from pydantic_core import core_schema
 
 __all__ = [
     "Accepted",
@@ -36,21 +38,58 @@ __all__ = [
 Relaxed = tuple[str, ...]
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Accepted:
-    """One recipient's message was accepted: ``ID: <apimsgid> [To: <msisdn>]``."""
+def _line_schema(cls: type[Any], handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    """Validate a result line from itself or a mapping; dump it as a mapping (not a list)."""
+    hints = get_type_hints(cls)
+    defaults = cls._field_defaults
+    fields = {
+        name: core_schema.typed_dict_field(
+            handler.generate_schema(hints[name]), required=name not in defaults
+        )
+        for name in cls._fields
+    }
+    from_mapping = core_schema.no_info_after_validator_function(
+        lambda data: cls(**data), core_schema.typed_dict_schema(fields, extra_behavior="forbid")
+    )
+    return core_schema.union_schema(
+        [core_schema.is_instance_schema(cls), from_mapping],
+        serialization=core_schema.plain_serializer_function_ser_schema(
+            lambda value: value._asdict(), when_used="always"
+        ),
+    )
+
+
+# The per-recipient lines are named tuples: a 1000-line body builds 1000 of them, and a tuple is
+# built in C (see benchmarks/README.md).  They compare, unpack and index as tuples; pydantic reads
+# and writes them as mappings.
+class Accepted(NamedTuple):
+    """One recipient's message was accepted: ``ID: <apimsgid> [To: <msisdn>]``.
+
+    ``to`` is ``None`` when the line has no ``To:``, ``""`` for ``To:`` with an empty number.
+    """
 
     apimsgid: str
     to: str | None = None
 
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return _line_schema(cls, handler)
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Rejected:
+
+class Rejected(NamedTuple):
     """One recipient was refused: ``ERR: <code>, <description> [To: <msisdn>]``."""
 
     code: int
     description: str
     to: str | None = None
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return _line_schema(cls, handler)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

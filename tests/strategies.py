@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from clickatell_protocol import limits as L
 from clickatell_protocol.codes import ReqFeat
 from clickatell_protocol.requests import COMMANDS, MsgType, Request, SiAction
+from clickatell_protocol.responses import (
+    Accepted,
+    AuthOK,
+    Balance,
+    BatchEnded,
+    BatchStarted,
+    Coverage,
+    ErrorReply,
+    MessageCharge,
+    MessageStatus,
+    PingOK,
+    Rejected,
+    SendResult,
+    TokenPaid,
+    retry_after_from,
+)
 from clickatell_protocol.text import GSM_DEFAULT_ALPHABET, GSM_EXTENSION_TABLE, ucs2_hex
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
@@ -218,3 +236,65 @@ def just_outside() -> st.SearchStrategy[tuple[str, object, int]]:
         ("concat", lim.concat_max + 1, 113),
     ]
     return st.sampled_from(cases)
+
+
+# ------------------------------------------------------------------------------- responses
+
+
+hex_ids = st.text(hexdigits, min_size=32, max_size=32)
+line_text = st.text(
+    st.characters(exclude_characters="\r\n", exclude_categories=["Cs"]), min_size=1, max_size=40
+)
+descriptions = line_text.filter(lambda s: (s + " To:").find(" To:") == len(s))
+coverage_texts = line_text.filter(
+    lambda s: (s + " Charge: ").find(" Charge: ") == len(s) and re.match("[0-9]+, ", s) is None
+)
+codes = st.integers(0, 999)
+amounts = st.decimals(min_value=0, max_value=10**6, allow_nan=False, allow_infinity=False).filter(
+    lambda d: not d.is_signed()
+)
+recipients_or_none = st.one_of(st.none(), st.just(""), st.text(digits, min_size=1, max_size=15))
+
+
+@st.composite
+def error_replies(draw: st.DrawFn) -> ErrorReply:
+    code = draw(st.one_of(codes, st.just(130)))
+    if code == 130:
+        description = f"Maximum MT limit exceeded until {draw(st.integers(0, 2**32))}"
+    else:
+        description = draw(descriptions)
+    return ErrorReply(
+        code=code, description=description, retry_after=retry_after_from(code, description)
+    )
+
+
+@st.composite
+def send_results(draw: st.DrawFn) -> SendResult:
+    line = st.one_of(
+        st.builds(Accepted, apimsgid=hex_ids, to=recipients_or_none),
+        st.builds(Rejected, code=codes, description=descriptions, to=recipients_or_none),
+    )
+    results = tuple(draw(st.lists(line, min_size=1, max_size=8)))
+    # One ERR line without To: is the command's error reply, not a send result.
+    if len(results) == 1 and isinstance(results[0], Rejected) and results[0].to is None:
+        results = (Rejected(code=results[0].code, description=results[0].description, to=""),)
+    return SendResult(results=results)
+
+
+RESPONSE_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "auth": st.builds(AuthOK, session_id=hex_ids.map(SecretStr)),
+    "ping": st.just(PingOK()),
+    "sendmsg": send_results(),
+    "querymsg": st.builds(MessageStatus, apimsgid=hex_ids, status=codes),
+    "getmsgcharge": st.builds(MessageCharge, apimsgid=hex_ids, charge=amounts, status=codes),
+    "getbalance": st.builds(Balance, credit=amounts),
+    "token_pay": st.builds(TokenPaid, value=line_text),
+    "routeCoverage": st.one_of(
+        st.builds(Coverage, routable=st.just(True), description=coverage_texts, charge=amounts),
+        st.builds(Coverage, routable=st.just(False), description=coverage_texts),
+    ),
+    "startbatch": st.builds(BatchStarted, batch_id=hex_ids),
+    "endbatch": st.just(BatchEnded()),
+    "error": error_replies(),
+}
+"""A strategy of response values per kind, keyed by a command that answers with it."""

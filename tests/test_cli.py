@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,49 @@ def test_python_dash_m() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["command"] == "sendmsg"
+
+
+H = "0123456789abcdef0123456789abcdef"
+
+
+def test_parse_from_a_file(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    body = tmp_path / "body.txt"
+    body.write_bytes(f"ID: {H} To: \r\nERR: 105, Invalid destination address To: \r\n".encode())
+    assert main(["parse", "sendmsg", str(body), "--recipients", "447700900123,0044"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "send_result"
+    assert [r["to"] for r in data["results"]] == ["447700900123", "0044"]
+    assert data["results"][1]["code"] == 105
+
+
+def test_parse_reports_line_and_column(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    body = tmp_path / "body.txt"
+    body.write_text(f"ID: {H} To: 1\nID: 12 To: 2\n")
+    assert main(["parse", "quicksend", str(body)]) == 1
+    err = capsys.readouterr().err
+    assert "line 2, column 5" in err
+    assert "32 hex digits" in err
+    assert main(["parse", "quicksend", str(body), "--lenient"]) == 0
+    assert json.loads(capsys.readouterr().out)["relaxed"]
+
+
+def test_parse_reads_stdin_and_hides_session_ids() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "clickatell_protocol", "parse", "routeCoverage", "-"],
+        input=f"OK: {H}\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "line 1, column 37: found '\\n', expected \" Charge: \"" in result.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "clickatell_protocol", "parse", "auth"],
+        input=f"OK: {H}\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["kind"] == "auth_ok"
+    assert H not in result.stdout

@@ -1,0 +1,184 @@
+"""Properties of the response parser: robustness, round trips, grammar agreement, fast path."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+from lark import Lark
+from strategies import RESPONSE_VALUES
+
+from clickatell_protocol import (
+    ResponseSyntaxError,
+    parse_response,
+    render_response,
+)
+from clickatell_protocol.parsing import (
+    _STARTS,
+    RESPONSE_COMMANDS,
+    _fast,
+    _slow,
+    grammar_text,
+    lark_parser,
+)
+
+
+def test_grammar_builds_with_lark_strict_mode() -> None:
+    # strict=True refuses shift/reduce conflicts and colliding terminals (needs interegular).
+    Lark(grammar_text(), parser="lalr", start=_STARTS, strict=True)
+
+
+def test_lenient_grammar_builds() -> None:
+    assert lark_parser(lenient=True) is lark_parser(lenient=True)
+
+
+@functools.cache
+def _terminal_text(name: str) -> st.SearchStrategy[str]:
+    """Text for a terminal whose regex uses lookaheads, filtered by the terminal's own regex."""
+    pattern = re.compile(lark_parser().get_terminal(name).pattern.to_regexp())
+    text = st.text(
+        st.characters(exclude_characters="\r\n", exclude_categories=["Cs"]), min_size=1, max_size=30
+    )
+    return text.filter(lambda s: pattern.fullmatch(s) is not None)
+
+
+@functools.cache
+def grammar_bodies(start: str) -> st.SearchStrategy[str]:
+    explicit = {"DESCRIPTION": _terminal_text("DESCRIPTION")}
+    if start == "routecoverage":
+        explicit["COVERAGE_TEXT"] = _terminal_text("COVERAGE_TEXT")
+    return from_lark(lark_parser(), start=start, explicit=explicit)
+
+
+@pytest.mark.parametrize("start", _STARTS)
+@given(data=st.data())
+def test_every_string_of_the_grammar_parses(start: str, data: st.DataObject) -> None:
+    body = data.draw(grammar_bodies(start))
+    value = parse_response(start, body)
+    # The line matchers take every body the grammar produces (the fast path is the common path)
+    # and build the very value the Lark parser builds.
+    fast = _fast(start, body)
+    assert fast is not None
+    assert fast == _slow(start, start, body, lenient=False)
+    assert value.kind
+
+
+COMMANDS = sorted(RESPONSE_COMMANDS)
+
+
+def check_robust(command: str, body: str | bytes, strict: bool, recipients: Any) -> None:
+    try:
+        parse_response(command, body, strict=strict, recipients=recipients)
+    except ResponseSyntaxError as error:
+        assert error.line >= 1
+        assert error.column >= 1
+        assert str(error)
+
+
+@given(
+    command=st.sampled_from(COMMANDS),
+    body=st.one_of(st.text(), st.binary()),
+    strict=st.booleans(),
+    recipients=st.one_of(st.none(), st.lists(st.text(max_size=5), max_size=3)),
+)
+def test_arbitrary_input_gives_a_value_or_a_syntax_error(
+    command: str, body: str | bytes, strict: bool, recipients: Any
+) -> None:
+    check_robust(command, body, strict, recipients)
+
+
+edits = st.lists(
+    st.tuples(
+        st.sampled_from(["insert", "delete", "replace"]),
+        st.integers(0, 200),
+        st.sampled_from([*" :,\r\n0aZ", "ID: ", "ERR: ", " To: ", "Status", "\x00", "é"]),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def mutate(body: str, changes: list[tuple[str, int, str]]) -> str:
+    for action, index, text in changes:
+        at = index % (len(body) + 1)
+        if action == "insert":
+            body = body[:at] + text + body[at:]
+        elif action == "delete":
+            body = body[:at] + body[at + len(text) :]
+        else:
+            body = body[:at] + text + body[at + len(text) :]
+    return body
+
+
+@pytest.mark.parametrize("start", _STARTS)
+@given(data=st.data(), changes=edits, strict=st.booleans())
+def test_edited_valid_bodies_give_a_value_or_a_syntax_error(
+    start: str, data: st.DataObject, changes: list[tuple[str, int, str]], strict: bool
+) -> None:
+    body = mutate(data.draw(grammar_bodies(start)), changes)
+    check_robust(start, body, strict, None)
+    differential(start, body)
+
+
+def differential(start: str, body: str) -> None:
+    """The fast path agrees with the Lark parser wherever it answers at all."""
+    fast = _fast(start, body)
+    try:
+        slow = _slow(start, start, body, lenient=False)
+    except ResponseSyntaxError:
+        assert fast is None, f"fast path accepted what the grammar refuses: {body!r}"
+        return
+    if fast is not None:
+        assert fast == slow
+
+
+@pytest.mark.parametrize("start", _STARTS)
+@given(data=st.data())
+def test_fast_path_agrees_with_lark_on_near_misses(start: str, data: st.DataObject) -> None:
+    alphabet = st.sampled_from(
+        [
+            *"0123456789abcdefABCDEF :,.\r\n",
+            "ID: ",
+            "ERR: ",
+            " To:",
+            " To: ",
+            "OK",
+            "OK:",
+            " Status: ",
+            "  Status: ",
+            "Credit: ",
+            "apiMsgId: ",
+            " charge: ",
+            " status: ",
+            " Charge: ",
+            "0123456789abcdef0123456789abcdef",
+        ]
+    )
+    body = "".join(data.draw(st.lists(alphabet, max_size=12)))
+    differential(start, body)
+
+
+@pytest.mark.parametrize("command", sorted(RESPONSE_VALUES))
+@given(data=st.data())
+def test_render_then_parse_is_the_identity(command: str, data: st.DataObject) -> None:
+    value = data.draw(RESPONSE_VALUES[command])
+    target = "querymsg" if command == "error" else command
+    body = render_response(value)
+    assert body.endswith("\n")
+    assert parse_response(target, body) == value
+    assert parse_response(target, body.encode("utf-8") if body.isascii() else body) == value
+
+
+@given(body=st.text(max_size=60))
+def test_lenient_mode_is_a_superset_of_strict(body: str) -> None:
+    for command in ("sendmsg", "querymsg", "getmsgcharge", "auth"):
+        try:
+            strict_value = parse_response(command, body)
+        except ResponseSyntaxError:
+            continue
+        assert parse_response(command, body, strict=False) == strict_value
