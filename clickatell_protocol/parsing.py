@@ -18,11 +18,10 @@ import dataclasses
 import functools
 import operator
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
-from itertools import compress
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -447,13 +446,9 @@ def _matchers() -> _Matchers:
     return _Matchers(lark_parser(False))
 
 
-# Result lines are named tuples, so C code can build them: tuple.__new__(Accepted, (id, to)).
-_accepted_from = functools.partial(tuple.__new__, Accepted)
-_id_and_number = operator.itemgetter(0, 4)
-_first = operator.itemgetter(0)
-
-
+# Result lines are named tuples: tuple.__new__ builds one without a Python-level __init__.
 _tuple_new = tuple.__new__
+_last = operator.itemgetter(-1)
 
 
 def _rejected_from(row: tuple[str, str, str, str, str]) -> Rejected:
@@ -462,26 +457,29 @@ def _rejected_from(row: tuple[str, str, str, str, str]) -> Rejected:
 
 
 def _fast_send(body: str) -> SendResult | None:
-    """Per-recipient lines, built in bulk: the loops over lines run in C (``map``)."""
+    """Per-recipient lines: one ``findall`` pass, then one comprehension that builds the values.
+
+    (Measured against building them with chains of ``map``: the comprehension is faster.)
+    """
     rows = _matchers().send_lines.findall(body)
     expected = body.count("\n") + (0 if body.endswith("\n") else 1)
     # Each match is anchored at a line start and runs through its line end, so as many matches
     # as lines means every line is one of the grammar's forms.
     if not rows or len(rows) != expected:
         return None
-    is_accepted = list(map(bool, map(_first, rows)))
-    accepted_rows = list(compress(rows, is_accepted))
-    accepted = list(map(_accepted_from, map(_id_and_number, accepted_rows)))
-    if "" in map(operator.itemgetter(1), accepted):
+    new, accepted, rejected = _tuple_new, Accepted, _rejected_from
+    results = tuple([new(accepted, (row[0], row[4])) if row[0] else rejected(row) for row in rows])
+    if "" in map(_last, results):
         # findall gives "" for a missing group: tell "no To:" (None) from "To: " (empty).
-        accepted = [Accepted(row[0], row[4] or ("" if row[3] else None)) for row in accepted_rows]
-    if len(accepted) == len(rows):  # every line accepted: the common case
-        return SendResult(results=tuple(accepted))
-    rejected = list(map(_rejected_from, compress(rows, map(operator.not_, is_accepted))))
-    # Interleave in the body's order: take the next value from the right list, line by line.
-    sources: tuple[Iterator[Accepted | Rejected], ...] = (iter(rejected), iter(accepted))
-    take: Callable[[Iterator[Accepted | Rejected]], Accepted | Rejected] = next
-    return SendResult(results=tuple(map(take, map(sources.__getitem__, is_accepted))))
+        results = tuple(
+            [
+                new(accepted, (row[0], row[4] or ("" if row[3] else None)))
+                if row[0]
+                else rejected(row)
+                for row in rows
+            ]
+        )
+    return SendResult(results=results)
 
 
 def _fast(start: str, body: str) -> Response | None:
