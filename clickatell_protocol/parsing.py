@@ -204,6 +204,27 @@ def _recipient(tree: Any) -> str | None:
     return str(number) if number is not None else ""
 
 
+def _extra(children: list[Any]) -> tuple[tuple[int, str, str], ...]:
+    """The unknown ``Key: value`` pairs among a rule's children (lenient grammar only)."""
+    return tuple(child for child in children if isinstance(child, _ExtraPair))
+
+
+class _ExtraPair(tuple[int, str, str]):
+    """``(line, key, value)`` of an unknown pair; a tuple subclass only to be told apart."""
+
+    __slots__ = ()
+
+
+class _LineWithExtra:
+    """A result line and the unknown pairs that followed it on its line."""
+
+    __slots__ = ("extra", "value")
+
+    def __init__(self, value: Accepted, extra: tuple[tuple[int, str, str], ...]) -> None:
+        self.value = value
+        self.extra = extra
+
+
 class _ToValues(Transformer[Token, Any]):
     """Lark tree → typed values (the slow path; the fast path builds the same values)."""
 
@@ -214,13 +235,15 @@ class _ToValues(Transformer[Token, Any]):
         return PingOK()
 
     def message_status(self, c: list[Any]) -> MessageStatus:
-        return MessageStatus(apimsgid=str(c[1]), status=int(c[2]))
+        return MessageStatus(apimsgid=str(c[1]), status=int(c[2]), extra=_extra(c))
 
     def balance(self, c: list[Any]) -> Balance:
-        return Balance(credit=Decimal(str(c[1])))
+        return Balance(credit=Decimal(str(c[1])), extra=_extra(c))
 
     def message_charge(self, c: list[Any]) -> MessageCharge:
-        return MessageCharge(apimsgid=str(c[1]), charge=Decimal(str(c[2])), status=int(c[3]))
+        return MessageCharge(
+            apimsgid=str(c[1]), charge=Decimal(str(c[2])), status=int(c[3]), extra=_extra(c)
+        )
 
     def token_paid(self, c: list[Any]) -> TokenPaid:
         return TokenPaid(value=str(c[1]))
@@ -232,7 +255,7 @@ class _ToValues(Transformer[Token, Any]):
         return Coverage(routable=False, description=str(c[1]))
 
     def batch_started(self, c: list[Any]) -> BatchStarted:
-        return BatchStarted(batch_id=str(c[1]))
+        return BatchStarted(batch_id=str(c[1]), extra=_extra(c))
 
     def batch_ended(self, c: list[Any]) -> BatchEnded:
         return BatchEnded()
@@ -244,14 +267,21 @@ class _ToValues(Transformer[Token, Any]):
             code=code, description=description, retry_after=retry_after_from(code, description)
         )
 
-    def accepted(self, c: list[Any]) -> Accepted:
-        return Accepted(apimsgid=str(c[1]), to=_recipient(c[2]))
+    def accepted(self, c: list[Any]) -> Accepted | _LineWithExtra:
+        value = Accepted(apimsgid=str(c[1]), to=_recipient(c[2]))
+        extra = _extra(c)
+        return _LineWithExtra(value, extra) if extra else value
 
     def rejected(self, c: list[Any]) -> Rejected:
         return Rejected(code=int(c[1]), description=str(c[2]), to=_recipient(c[3]))
 
     def recipient(self, c: list[Any]) -> Any:
         return _Recipient(c)
+
+    def extra_pair(self, c: list[Any]) -> _ExtraPair:
+        key, value = c
+        text = str(value)[1:] if value is not None else ""
+        return _ExtraPair((int(key.line), str(key)[:-1], text))
 
 
 class _Recipient:
@@ -266,20 +296,30 @@ class _Recipient:
 _new = object.__new__
 
 
-def _maker(cls: type[_T]) -> Callable[..., _T]:
+def _maker(cls: type[_T], *names: str) -> Callable[..., _T]:
     """A positional constructor for a frozen slotted dataclass that fills its slots directly.
 
     The fast path builds values only from text its matchers have already checked, so the
     generated ``__init__`` has nothing left to check; filling the slots directly is about two and a
-    half times faster.  Every field is given, in declaration order (``kind`` and ``relaxed``
-    included); the differential tests compare the result with the regular constructor's.  The
-    function is generated, as :mod:`dataclasses` generates ``__init__``, so that it runs unrolled.
+    half times faster.  The constructor takes the fields ``names``, in that order, and gives every
+    other field its default; the differential tests compare its values with the
+    regular constructor's.  It is generated, as :mod:`dataclasses` generates ``__init__``, so
+    that it runs unrolled.
     """
-    names = [field.name for field in dataclasses.fields(cls)]  # type: ignore[arg-type]
     namespace: dict[str, Any] = {"_new": _new, "_cls": cls}
-    namespace.update({f"_set_{name}": getattr(cls, name).__set__ for name in names})
-    body = "".join(f"    _set_{name}(obj, {name})\n" for name in names)
-    source = f"def make({', '.join(names)}):\n    obj = _new(_cls)\n{body}    return obj\n"
+    lines = []
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        namespace[f"_set_{field.name}"] = getattr(cls, field.name).__set__
+        if field.name in names:
+            lines.append(f"    _set_{field.name}(obj, {field.name})\n")
+        elif field.default is not dataclasses.MISSING:
+            namespace[f"_default_{field.name}"] = field.default
+            lines.append(f"    _set_{field.name}(obj, _default_{field.name})\n")
+        else:  # pragma: no cover - a programming error, caught at import
+            raise TypeError(f"{cls.__name__}.{field.name} has no default and is not given")
+    source = (
+        f"def make({', '.join(names)}):\n    obj = _new(_cls)\n{''.join(lines)}    return obj\n"
+    )
     # The source is built from the dataclass's own field names only.
     exec(source, namespace)
     make: Callable[..., _T] = namespace["make"]
@@ -384,20 +424,20 @@ class _Matchers:
         }
 
 
-_make_auth = _maker(AuthOK)
-_make_status = _maker(MessageStatus)
-_make_charge = _maker(MessageCharge)
-_make_balance = _maker(Balance)
-_make_token = _maker(TokenPaid)
-_make_coverage = _maker(Coverage)
-_make_batch_started = _maker(BatchStarted)
-_make_error = _maker(ErrorReply)
+_make_auth = _maker(AuthOK, "session_id")
+_make_status = _maker(MessageStatus, "apimsgid", "status")
+_make_charge = _maker(MessageCharge, "apimsgid", "charge", "status")
+_make_balance = _maker(Balance, "credit")
+_make_token = _maker(TokenPaid, "value")
+_make_coverage = _maker(Coverage, "routable", "description", "charge")
+_make_batch_started = _maker(BatchStarted, "batch_id")
+_make_error = _maker(ErrorReply, "code", "description", "retry_after")
 _PING_OK: Final = PingOK()
 _BATCH_ENDED: Final = BatchEnded()
 
 
 def _auth_ok(session_id: str) -> AuthOK:
-    return _make_auth(SecretStr(session_id), "auth_ok", ())
+    return _make_auth(SecretStr(session_id))
 
 
 def _ping_ok() -> PingOK:
@@ -405,31 +445,31 @@ def _ping_ok() -> PingOK:
 
 
 def _status(apimsgid: str, status: str) -> MessageStatus:
-    return _make_status(apimsgid, int(status), "message_status", ())
+    return _make_status(apimsgid, int(status))
 
 
 def _charge(apimsgid: str, charge: str, status: str) -> MessageCharge:
-    return _make_charge(apimsgid, Decimal(charge), int(status), "message_charge", ())
+    return _make_charge(apimsgid, Decimal(charge), int(status))
 
 
 def _balance(credit: str) -> Balance:
-    return _make_balance(Decimal(credit), "balance", ())
+    return _make_balance(Decimal(credit))
 
 
 def _token(value: str) -> TokenPaid:
-    return _make_token(value, "token_paid", ())
+    return _make_token(value)
 
 
 def _covered(description: str, charge: str) -> Coverage:
-    return _make_coverage(True, description, Decimal(charge), "coverage", ())
+    return _make_coverage(True, description, Decimal(charge))
 
 
 def _not_covered(description: str) -> Coverage:
-    return _make_coverage(False, description, None, "coverage", ())
+    return _make_coverage(False, description, None)
 
 
 def _batch_started(batch_id: str) -> BatchStarted:
-    return _make_batch_started(batch_id, "batch_started", ())
+    return _make_batch_started(batch_id)
 
 
 def _batch_ended() -> BatchEnded:
@@ -438,7 +478,7 @@ def _batch_ended() -> BatchEnded:
 
 def _error_value(code: str, description: str) -> ErrorReply:
     number = int(code)
-    return _make_error(number, description, retry_after_from(number, description), "error", ())
+    return _make_error(number, description, retry_after_from(number, description))
 
 
 @functools.cache
@@ -507,7 +547,15 @@ def _slow(start: str, command: str, body: str, lenient: bool) -> Response:
             command, 1, 1, body[:40], (), _context(body, 1, 1), f"unreadable value: {error}"
         ) from None
     if start in _SEND_STARTS:
-        return SendResult(results=tuple(children))
+        results: list[Accepted | Rejected] = []
+        extra: list[tuple[int, str, str]] = []
+        for child in children:
+            if isinstance(child, _LineWithExtra):
+                results.append(child.value)
+                extra.extend(child.extra)
+            else:
+                results.append(child)
+        return SendResult(results=tuple(results), extra=tuple(extra))
     value: Response = children[0]
     return value
 

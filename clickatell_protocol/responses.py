@@ -1,7 +1,8 @@
 """Typed response values: what a Clickatell server answers, one frozen dataclass per kind.
 
-Every value carries ``kind`` (the discriminator of :data:`Response`) and ``relaxed``: empty for a
-body that follows the protocol, otherwise what the lenient parser let pass.  Slotted dataclasses
+Every value carries ``kind`` (the discriminator of :data:`Response`), ``relaxed`` (empty for a
+body that follows the protocol, otherwise what the lenient parser let pass) and ``extra`` (the
+unknown ``Key: value`` pairs a lenient parse kept aside).  Slotted dataclasses
 (and named tuples for the per-recipient lines) were chosen over pydantic models by measurement: a
 1000-line sendmsg body builds 1000 values.  ``pydantic.TypeAdapter(Response)`` still dumps and
 validates all of them.
@@ -36,6 +37,9 @@ __all__ = [
 ]
 
 Relaxed = tuple[str, ...]
+"""What a lenient parse let pass, in words (empty for a body that follows the protocol)."""
+Extra = tuple[tuple[int, str, str], ...]
+"""Unknown ``Key: value`` pairs a lenient parse kept aside: ``(line, key, value)``."""
 
 
 def _line_schema(cls: type[Any], handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
@@ -99,6 +103,7 @@ class AuthOK:
     session_id: SecretStr
     kind: Literal["auth_ok"] = "auth_ok"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +112,7 @@ class PingOK:
 
     kind: Literal["ping_ok"] = "ping_ok"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +122,7 @@ class SendResult:
     results: tuple[Accepted | Rejected, ...]
     kind: Literal["send_result"] = "send_result"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +133,7 @@ class MessageStatus:
     status: int
     kind: Literal["message_status"] = "message_status"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,6 +145,7 @@ class MessageCharge:
     status: int
     kind: Literal["message_charge"] = "message_charge"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,6 +155,7 @@ class Balance:
     credit: Decimal
     kind: Literal["balance"] = "balance"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +165,7 @@ class TokenPaid:
     value: str
     kind: Literal["token_paid"] = "token_paid"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,6 +177,7 @@ class Coverage:
     charge: Decimal | None = None
     kind: Literal["coverage"] = "coverage"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,6 +187,7 @@ class BatchStarted:
     batch_id: str
     kind: Literal["batch_started"] = "batch_started"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,6 +196,7 @@ class BatchEnded:
 
     kind: Literal["batch_ended"] = "batch_ended"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 _UNTIL = re.compile(r"([0-9]{1,12})\s*$")
@@ -214,6 +228,7 @@ class ErrorReply:
     retry_after: datetime | None = None
     kind: Literal["error"] = "error"
     relaxed: Relaxed = ()
+    extra: Extra = ()
 
 
 Response = Annotated[

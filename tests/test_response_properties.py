@@ -126,13 +126,19 @@ def test_edited_valid_bodies_give_a_value_or_a_syntax_error(
 
 
 def differential(start: str, body: str) -> None:
-    """The fast path agrees with the Lark parser wherever it answers at all."""
+    """The fast path agrees with the Lark parser wherever it answers at all, in both modes.
+
+    Strict: the fast path answers only what the strict grammar accepts, with the same value.
+    Lenient: a body the strict grammar accepts reads the same under the lenient grammar, so the
+    fast path's answer (taken first in both modes) is the lenient parser's answer too.
+    """
     fast = _fast(start, body)
     try:
         slow = _slow(start, start, body, lenient=False)
     except ResponseSyntaxError:
         assert fast is None, f"fast path accepted what the grammar refuses: {body!r}"
         return
+    assert _slow(start, start, body, lenient=True) == slow
     if fast is not None:
         assert fast == slow
 
@@ -176,9 +182,22 @@ def test_render_then_parse_is_the_identity(command: str, data: st.DataObject) ->
 
 @given(body=st.text(max_size=60))
 def test_lenient_mode_is_a_superset_of_strict(body: str) -> None:
+    """Whatever strict mode reads, lenient mode reads the same."""
     for command in ("sendmsg", "querymsg", "getmsgcharge", "auth"):
         try:
             strict_value = parse_response(command, body)
         except ResponseSyntaxError:
             continue
         assert parse_response(command, body, strict=False) == strict_value
+
+
+def test_unknown_command_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="unknown command 'sendsms'"):
+        parse_response("sendsms", "OK")
+    assert not isinstance(ValueError("x"), ResponseSyntaxError)
+
+
+def test_every_command_name_of_the_protocol_is_known() -> None:
+    assert "routeCoverage" in RESPONSE_COMMANDS
+    assert "routecoverage" in RESPONSE_COMMANDS
+    assert len(set(RESPONSE_COMMANDS.values())) == 15
