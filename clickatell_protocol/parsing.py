@@ -197,13 +197,6 @@ def _syntax_error(command: str, body: str, error: UnexpectedInput) -> ResponseSy
     )
 
 
-def _recipient(tree: Any) -> str | None:
-    if tree is None:
-        return None
-    number = tree.children[0] if tree.children else None
-    return str(number) if number is not None else ""
-
-
 def _extra(children: list[Any]) -> tuple[tuple[int, str, str], ...]:
     """The unknown ``Key: value`` pairs among a rule's children (lenient grammar only)."""
     return tuple(child for child in children if isinstance(child, _ExtraPair))
@@ -268,27 +261,21 @@ class _ToValues(Transformer[Token, Any]):
         )
 
     def accepted(self, c: list[Any]) -> Accepted | _LineWithExtra:
-        value = Accepted(apimsgid=str(c[1]), to=_recipient(c[2]))
+        value = Accepted(apimsgid=str(c[1]), to=c[2])
         extra = _extra(c)
         return _LineWithExtra(value, extra) if extra else value
 
     def rejected(self, c: list[Any]) -> Rejected:
-        return Rejected(code=int(c[1]), description=str(c[2]), to=_recipient(c[3]))
+        return Rejected(code=int(c[1]), description=str(c[2]), to=c[3])
 
-    def recipient(self, c: list[Any]) -> Any:
-        return _Recipient(c)
+    def recipient(self, c: list[Any]) -> str:
+        # "To:" with or without a number: the number, or "" (an absent "To:" stays None).
+        return str(c[0]) if c and c[0] is not None else ""
 
     def extra_pair(self, c: list[Any]) -> _ExtraPair:
         key, value = c
         text = str(value)[1:] if value is not None else ""
         return _ExtraPair((int(key.line), str(key)[:-1], text))
-
-
-class _Recipient:
-    __slots__ = ("children",)
-
-    def __init__(self, children: list[Any]) -> None:
-        self.children = children
 
 
 # ------------------------------------------------------------------------------- line matchers
