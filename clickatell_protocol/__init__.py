@@ -8,6 +8,17 @@ limit of the protocol in one :class:`Limits` profile.  Any exception other than
 """
 
 from ._http import HttpRequest
+from .callbacks import (
+    CallbackError,
+    CallbackUrlCheck,
+    IncomingMessage,
+    MoReassembler,
+    StatusCallback,
+    parse_mo_callback,
+    parse_status_callback,
+    render_mo_callback,
+    render_status_callback,
+)
 from .codes import (
     ErrorCode,
     MessageStatusCode,
@@ -69,6 +80,8 @@ __all__ = [
     "Balance",
     "BatchEnded",
     "BatchStarted",
+    "CallbackError",
+    "CallbackUrlCheck",
     "Coverage",
     "DelMsg",
     "EncodedText",
@@ -78,11 +91,13 @@ __all__ = [
     "GetBalance",
     "GetMsgCharge",
     "HttpRequest",
+    "IncomingMessage",
     "IndPush",
     "Limits",
     "MessageCharge",
     "MessageStatus",
     "MessageStatusCode",
+    "MoReassembler",
     "MsgType",
     "Ping",
     "PingOK",
@@ -102,6 +117,7 @@ __all__ = [
     "SiAction",
     "SiPush",
     "StartBatch",
+    "StatusCallback",
     "TextError",
     "TokenPaid",
     "TokenPay",
@@ -111,8 +127,12 @@ __all__ = [
     "count_parts",
     "encode_text",
     "is_plain_sendable",
+    "parse_mo_callback",
     "parse_request",
     "parse_response",
+    "parse_status_callback",
+    "render_mo_callback",
     "render_response",
+    "render_status_callback",
     "statuses_for_callback",
 ]

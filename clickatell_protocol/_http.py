@@ -11,6 +11,7 @@ __all__ = ["HttpRequest", "redact"]
 # Wire parameters whose values are secrets: a password, or a session id (which is as good as one
 # for 15 minutes).
 SECRET_PARAMETERS: Final = ("password", "session_id")
+_SECRET_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie"})
 _SECRET_RE: Final = re.compile(r"(?i)((?:^|[?&;])(?:password|session_id)=)[^&;#\s]*")
 
 
@@ -29,8 +30,8 @@ class HttpRequest:
         headers: header pairs, in order.
         body: the form body for POST (``application/x-www-form-urlencoded``), ``b""`` for GET.
 
-    Its ``repr`` masks the password and session id; the attributes hold the real values, because
-    a transport must send them.
+    Its ``repr`` masks the password, the session id and credential headers; the attributes hold
+    the real values, because a transport must send them.
     """
 
     method: str
@@ -40,9 +41,13 @@ class HttpRequest:
 
     def __repr__(self) -> str:
         body = redact(self.body.decode("latin-1")).encode("latin-1")
+        headers = tuple(
+            (name, "***" if name.lower() in _SECRET_HEADERS else value)
+            for name, value in self.headers
+        )
         return (
             f"HttpRequest(method={self.method!r}, url={redact(self.url)!r}, "
-            f"headers={self.headers!r}, body={body!r})"
+            f"headers={headers!r}, body={body!r})"
         )
 
     __str__ = __repr__

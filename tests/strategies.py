@@ -298,3 +298,56 @@ RESPONSE_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "error": error_replies(),
 }
 """A strategy of response values per kind, keyed by a command that answers with it."""
+
+
+# ------------------------------------------------------------------------------- callbacks
+
+from clickatell_protocol.callbacks import IncomingMessage, StatusCallback  # noqa: E402
+
+unix_times = st.integers(0, 2**31 - 1).map(lambda s: datetime.fromtimestamp(s, UTC))
+
+
+@st.composite
+def status_callbacks(draw: st.DrawFn) -> StatusCallback:
+    return StatusCallback(
+        api_id=draw(st.text(digits, min_size=1, max_size=8)),
+        apimsgid=draw(hex_ids),
+        climsgid=draw(st.one_of(st.none(), climsgids)),
+        to=draw(msisdns),
+        from_=draw(st.one_of(st.just(""), senders)),
+        timestamp=draw(unix_times),
+        status=draw(st.integers(0, 999)),
+        charge=draw(
+            st.decimals(
+                min_value=0, max_value=1000, places=6, allow_nan=False, allow_infinity=False
+            )
+        ),
+    )
+
+
+_MO_CHARSETS = {"ISO-8859-1": "latin-1", "UTF-8": "utf-8", "UTF-16BE": "utf-16-be"}
+_XML_SAFE = st.characters(
+    exclude_categories=["Cs"], exclude_characters="".join(map(chr, range(0x20))) + "\ufffe\uffff"
+)
+
+
+@st.composite
+def incoming_messages(draw: st.DrawFn, *, xml: bool) -> IncomingMessage:
+    charset = draw(st.sampled_from(sorted(_MO_CHARSETS)))
+    codec = _MO_CHARSETS[charset]
+    alphabet = _XML_SAFE if xml else st.characters(exclude_categories=["Cs"])
+    if codec == "latin-1":
+        alphabet = alphabet.filter(lambda ch: ord(ch) < 256)
+    text = draw(st.text(alphabet, max_size=60))
+    moment = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(seconds=draw(st.integers(0, 10**9)))
+    return IncomingMessage(
+        api_id=draw(st.text(digits, min_size=1, max_size=8)),
+        momsgid=draw(hex_ids),
+        from_=draw(msisdns),
+        to=draw(st.text(digits, min_size=1, max_size=15)),
+        timestamp=moment,
+        charset=charset,
+        udh=draw(st.one_of(st.just(""), st.binary(min_size=1, max_size=8).map(bytes.hex))),
+        text=text,
+        raw_text=text.encode(codec),
+    )
