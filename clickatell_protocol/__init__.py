@@ -7,7 +7,7 @@ limit of the protocol in one :class:`Limits` profile.  Any exception other than
 :class:`ProtocolError` escaping a parser is a bug.
 """
 
-from ._http import HttpRequest
+from ._http import HttpRequest, HttpResponse
 from .callbacks import (
     CallbackError,
     CallbackUrlCheck,
@@ -19,13 +19,27 @@ from .callbacks import (
     render_mo_callback,
     render_status_callback,
 )
+from .client import AsyncClient, Client
 from .codes import (
     ErrorCode,
     MessageStatusCode,
     ReqFeat,
     statuses_for_callback,
 )
-from .errors import ProtocolError, RequestRejected, TextError, UnknownEndpoint
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    CreditError,
+    MessageError,
+    ProtocolError,
+    RateLimitError,
+    RecipientError,
+    RequestRejected,
+    RetryableError,
+    TextError,
+    TransportError,
+    UnknownEndpoint,
+)
 from .limits import DEFAULT_BASE_URL, Limits
 from .parsing import ResponseSyntaxError, parse_response
 from .rendering import render_response
@@ -75,14 +89,19 @@ __all__ = [
     "COMMANDS",
     "DEFAULT_BASE_URL",
     "Accepted",
+    "ApiError",
+    "AsyncClient",
     "Auth",
     "AuthOK",
+    "AuthenticationError",
     "Balance",
     "BatchEnded",
     "BatchStarted",
     "CallbackError",
     "CallbackUrlCheck",
+    "Client",
     "Coverage",
+    "CreditError",
     "DelMsg",
     "EncodedText",
     "EndBatch",
@@ -91,10 +110,12 @@ __all__ = [
     "GetBalance",
     "GetMsgCharge",
     "HttpRequest",
+    "HttpResponse",
     "IncomingMessage",
     "IndPush",
     "Limits",
     "MessageCharge",
+    "MessageError",
     "MessageStatus",
     "MessageStatusCode",
     "MoReassembler",
@@ -104,12 +125,15 @@ __all__ = [
     "ProtocolError",
     "QueryMsg",
     "QuickSend",
+    "RateLimitError",
+    "RecipientError",
     "Rejected",
     "ReqFeat",
     "Request",
     "RequestRejected",
     "Response",
     "ResponseSyntaxError",
+    "RetryableError",
     "RouteCoverage",
     "SendItem",
     "SendMsg",
@@ -121,6 +145,7 @@ __all__ = [
     "TextError",
     "TokenPaid",
     "TokenPay",
+    "TransportError",
     "UnknownEndpoint",
     "__version__",
     "command_for_path",

@@ -6,13 +6,13 @@ import dataclasses
 import re
 from typing import Final
 
-__all__ = ["HttpRequest", "redact"]
+__all__ = ["HttpRequest", "HttpResponse", "redact"]
 
 # Wire parameters whose values are secrets: a password, or a session id (which is as good as one
 # for 15 minutes).
 SECRET_PARAMETERS: Final = ("password", "session_id")
 _SECRET_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie"})
-_SECRET_RE: Final = re.compile(r"(?i)((?:^|[?&;])(?:password|session_id)=)[^&;#\s]*")
+_SECRET_RE: Final = re.compile(r"(?i)((?<![A-Za-z0-9_])(?:password|session_id)=)[^&;#\s'\"]*")
 
 
 def redact(text: str) -> str:
@@ -51,3 +51,23 @@ class HttpRequest:
         )
 
     __str__ = __repr__
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """One HTTP response, as a transport hands it back.
+
+    Attributes:
+        status: the HTTP status code.
+        headers: header pairs, in order.
+        body: the raw body; :attr:`text` reads it as ISO-8859-1, the API's encoding.
+    """
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    @property
+    def text(self) -> str:
+        """The body as text (ISO-8859-1: every byte is a character, nothing is lost)."""
+        return self.body.decode("latin-1")

@@ -7,9 +7,28 @@ No exception text ever contains a password or a session id.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
 from .codes import ErrorCode
 
-__all__ = ["ProtocolError", "RequestRejected", "TextError", "UnknownEndpoint"]
+if TYPE_CHECKING:
+    from .responses import ErrorReply, SendResult
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "CreditError",
+    "MessageError",
+    "ProtocolError",
+    "RateLimitError",
+    "RecipientError",
+    "RequestRejected",
+    "RetryableError",
+    "TextError",
+    "TransportError",
+    "UnknownEndpoint",
+]
 
 
 class ProtocolError(ValueError):
@@ -72,3 +91,106 @@ class TextError(ProtocolError):
         self.code = code
         self.parts = parts
         super().__init__(message)
+
+
+class TransportError(Exception):
+    """The request did not get a usable HTTP answer: a network failure, a timeout, or a status
+    other than 200.
+
+    Attributes:
+        status: the HTTP status, or ``None`` when no answer came.
+        excerpt: the first bytes of the answer's body (credentials masked), or ``""``.
+
+    The message names the method and the URL with ``password`` and ``session_id`` masked.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, excerpt: str = "") -> None:
+        self.status = status
+        self.excerpt = excerpt
+        super().__init__(message)
+
+
+class ApiError(Exception):
+    """The server answered a command with ``ERR:`` (an :class:`ErrorReply`).
+
+    Subclasses group the codes by what a caller can do about them; ``codes`` lists each one's.
+
+    Attributes:
+        code: the Clickatell error code (``None`` for a code-less error).
+        description: the server's description.
+        retry_after: for error 130, when sending may resume (aware UTC), else ``None``.
+        partial: for a send split over several requests, the results of the requests that had
+            succeeded before this one failed; else ``None``.
+    """
+
+    codes: ClassVar[frozenset[int]] = frozenset()
+
+    def __init__(
+        self,
+        code: int | None,
+        description: str,
+        *,
+        retry_after: datetime | None = None,
+        partial: SendResult | None = None,
+    ) -> None:
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+        self.partial = partial
+        wire = f"{code:03d}" if code is not None else "---"
+        super().__init__(f"ERR: {wire}, {description}")
+
+    @staticmethod
+    def from_reply(reply: ErrorReply, *, partial: SendResult | None = None) -> ApiError:
+        """The exception of the family that ``reply.code`` belongs to."""
+        for family in (
+            AuthenticationError,
+            RecipientError,
+            MessageError,
+            CreditError,
+            RateLimitError,
+            RetryableError,
+        ):
+            if reply.code in family.codes:
+                return family(
+                    reply.code, reply.description, retry_after=reply.retry_after, partial=partial
+                )
+        return ApiError(
+            reply.code, reply.description, retry_after=reply.retry_after, partial=partial
+        )
+
+
+class AuthenticationError(ApiError):
+    """Credentials, session or account: 001, 002, 003, 004, 005, 007, 108."""
+
+    codes = frozenset({1, 2, 3, 4, 5, 7, 108})
+
+
+class RecipientError(ApiError):
+    """The destination cannot receive: 105, 121, 122, 128."""
+
+    codes = frozenset({105, 121, 122, 128})
+
+
+class MessageError(ApiError):
+    """The message itself is refused: 102, 106, 107, 112, 113, 116, 120, 123."""
+
+    codes = frozenset({102, 106, 107, 112, 113, 116, 120, 123})
+
+
+class CreditError(ApiError):
+    """Credit: 301 (none left), 302 (above the allowed maximum)."""
+
+    codes = frozenset({301, 302})
+
+
+class RateLimitError(ApiError):
+    """130: the account's MT limit is reached until ``retry_after``."""
+
+    codes = frozenset({130})
+
+
+class RetryableError(ApiError):
+    """901: an internal error of the server; the same request may succeed later."""
+
+    codes = frozenset({901})
