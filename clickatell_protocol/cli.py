@@ -7,6 +7,9 @@ Subcommands:
 - ``encode TEXT``: how a text goes on the wire (encoding, parts, units, wire text) as JSON.
 - ``parse COMMAND [FILE|-] [--lenient] [--recipients A,B]``: a response body as its typed value
   in JSON (exit 0), or the syntax error with line and column on stderr (exit 1).
+- ``serve [--host H] [--port P] [--db PATH] [--account A:U:P[:C]]... [--config FILE]``: the
+  reference server; the first line printed is its base URL.
+- ``demo``: every command over real HTTP against an in-process reference server.
 - ``schema [COMMAND]``: the JSON Schema of the request models, for SDKs in other languages.
 """
 
@@ -92,6 +95,76 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _account(text: str) -> tuple[str, str, str, str]:
+    parts = text.split(":")
+    if len(parts) not in (3, 4) or not all(parts[:3]):
+        raise argparse.ArgumentTypeError("expected API_ID:USER:PASSWORD[:CREDITS]")
+    return parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else "100"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+    import tomllib
+    from datetime import timedelta
+
+    from .server import ReferenceServer, Store, running
+
+    store = Store(args.db or ":memory:")
+    config: dict[str, Any] = {}
+    if args.config:
+        with open(args.config, "rb") as handle:
+            config = tomllib.load(handle)
+    settings = config.get("server", {})
+    server = ReferenceServer(
+        store,
+        delivery_delay=timedelta(seconds=float(settings.get("delivery_delay_seconds", 5))),
+        callback_scale=float(settings.get("callback_scale", 1.0)),
+    )
+    for account in config.get("accounts", []):
+        server.add_account(
+            str(account.pop("api_id")),
+            account.pop("user"),
+            account.pop("password"),
+            str(account.pop("credits", 100)),
+            replace=False,
+            **account,
+        )
+    for prefix in config.get("prefixes", []):
+        server.add_prefix(
+            str(prefix["prefix"]),
+            str(prefix.get("charge", 1)),
+            routable=bool(prefix.get("routable", True)),
+            final_status=int(prefix.get("final_status", 4)),
+        )
+    for voucher in config.get("vouchers", []):
+        server.add_voucher(str(voucher["token"]), str(voucher["credits"]), voucher.get("value"))
+    for api_id, user, password, credits in args.account or []:
+        server.add_account(api_id, user, password, credits, replace=False)
+    if not store.query("SELECT 1 FROM accounts LIMIT 1"):
+        server.add_account("3456789", "alice", "s3cret", 100)
+        sys.stderr.write("no account configured: created 3456789:alice:s3cret with 100 credits\n")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with running(server, args.host, args.port, tick_every=args.tick, quiet=not args.verbose) as url:
+        # The base URL is the first line, flushed at once: a parent reading the pipe needs it.
+        sys.stdout.write(url + "\n")
+        sys.stdout.flush()
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    store.close()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(sys.stdout)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clickatell-protocol",
@@ -124,6 +197,38 @@ def _parser() -> argparse.ArgumentParser:
     encode.add_argument("text")
     encode.add_argument("--concat", type=int, default=None, help="refuse more parts than this")
     encode.set_defaults(run=_encode)
+
+    demo = commands.add_parser(
+        "demo",
+        help="walk every command over real HTTP against the built-in reference server",
+    )
+    demo.set_defaults(run=_demo)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the reference server",
+        description="Serve the whole protocol over HTTP until interrupted. The first line "
+        "printed is the base URL.",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    serve.add_argument("--db", help="SQLite file for durable state (default: in memory)")
+    serve.add_argument(
+        "--account",
+        action="append",
+        type=_account,
+        metavar="API_ID:USER:PASSWORD[:CREDITS]",
+        help="an account (repeatable); an existing one in --db is kept as it is",
+    )
+    serve.add_argument("--config", help="a TOML file with accounts, prefixes and vouchers")
+    serve.add_argument(
+        "--tick",
+        type=float,
+        default=0.5,
+        help="seconds between status and callback rounds (default 0.5)",
+    )
+    serve.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    serve.set_defaults(run=_serve)
 
     parse = commands.add_parser(
         "parse",

@@ -1,0 +1,93 @@
+"""The reference server: the whole protocol over real HTTP, with state in SQLite.
+
+    from clickatell_protocol.server import ReferenceServer, running
+
+    server = ReferenceServer()
+    server.add_account("3456789", "alice", "s3cret", credits=100)
+    with running(server) as base_url:       # a real HTTP server on a free loopback port
+        ...                                 # point any client at base_url
+
+``clickatell-protocol serve`` runs it from the command line; the ``clickatell_server`` pytest
+fixture gives a test one with an account and a clock it can advance.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from .app import ReferenceServer
+from .store import Store
+
+__all__ = ["ManualClock", "ReferenceServer", "Store", "running"]
+
+
+class ManualClock:
+    """A clock that moves only when told: ``clock.advance(minutes=16)``."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 1, 1, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, delta: timedelta | None = None, **units: float) -> datetime:
+        """Move forward by ``delta`` or by ``timedelta(**units)``; return the new time."""
+        with self._lock:
+            self.now += delta if delta is not None else timedelta(**units)
+            return self.now
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def running(
+    app: ReferenceServer,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    tick_every: float | None = 0.2,
+    quiet: bool = True,
+) -> Iterator[str]:
+    """Serve ``app`` over HTTP (threaded ``wsgiref``) until the block ends; yield the base URL.
+
+    ``port=0`` picks a free port. Every ``tick_every`` seconds a background thread advances
+    message statuses and delivers due callbacks (``None``: only when asked, ``app.tick()``).
+    """
+    handler = _QuietHandler if quiet else WSGIRequestHandler
+    httpd = make_server(host, port, app, server_class=_ThreadingServer, handler_class=handler)
+    stop = threading.Event()
+    serving = threading.Thread(target=httpd.serve_forever, name="clickatell-serve", daemon=True)
+    serving.start()
+    ticking = None
+    if tick_every is not None:
+
+        def tick() -> None:
+            while not stop.wait(tick_every):
+                app.tick()
+
+        ticking = threading.Thread(target=tick, name="clickatell-tick", daemon=True)
+        ticking.start()
+    try:
+        yield f"http://{host}:{httpd.server_port}"
+    finally:
+        stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+        if ticking is not None:
+            ticking.join(timeout=5)

@@ -1,0 +1,239 @@
+"""The reference server's durable state: SQLite (``:memory:`` or a file).
+
+One connection, one lock: every operation is a short transaction, so concurrent requests never
+interleave inside one (credits cannot be spent twice). A file database runs in WAL mode, so a
+crash or ``kill -9`` loses nothing that was committed, and readers never block the writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+__all__ = ["Store", "hash_password", "verify_password"]
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS accounts (
+    api_id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    password_salt BLOB NOT NULL,
+    password_hash BLOB NOT NULL,
+    credits TEXT NOT NULL,
+    allowed_ips TEXT NOT NULL DEFAULT '',
+    callback_url TEXT,
+    callback_style TEXT NOT NULL DEFAULT 'http_post',
+    callback_user TEXT,
+    callback_password TEXT
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    api_id TEXT NOT NULL,
+    last_used REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    apimsgid TEXT PRIMARY KEY,
+    api_id TEXT NOT NULL,
+    climsgid TEXT,
+    to_number TEXT NOT NULL,
+    from_address TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    parts INTEGER NOT NULL,
+    charge TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    created REAL NOT NULL,
+    next_change REAL,
+    final_status INTEGER NOT NULL,
+    callback INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_by_climsgid ON messages (api_id, climsgid);
+CREATE INDEX IF NOT EXISTS messages_by_change ON messages (next_change);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    api_id TEXT NOT NULL,
+    template TEXT NOT NULL,
+    options TEXT NOT NULL,
+    created REAL NOT NULL,
+    ended INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS vouchers (
+    token TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    credits TEXT NOT NULL,
+    redeemed_by TEXT
+);
+CREATE TABLE IF NOT EXISTS prefixes (
+    prefix TEXT PRIMARY KEY,
+    charge TEXT NOT NULL,
+    routable INTEGER NOT NULL DEFAULT 1,
+    final_status INTEGER NOT NULL DEFAULT 4
+);
+CREATE TABLE IF NOT EXISTS callbacks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    api_id TEXT NOT NULL,
+    apimsgid TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    url TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL,
+    delivered INTEGER NOT NULL DEFAULT 0,
+    given_up INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks (delivered, given_up, next_attempt);
+"""
+
+# Password hashing: PBKDF2-HMAC-SHA256 with a per-account salt.
+_ITERATIONS: Final = 60_000
+
+
+def hash_password(password: str, salt: bytes | None = None) -> tuple[bytes, bytes]:
+    """``(salt, hash)`` of a password; a fresh 16-byte salt unless one is given."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, _ITERATIONS)
+    return salt, digest
+
+
+def verify_password(password: str, salt: bytes, expected: bytes) -> bool:
+    """Whether ``password`` matches, compared in constant time."""
+    return hmac.compare_digest(hash_password(password, salt)[1], expected)
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """An account as stored (the password only as salt and hash)."""
+
+    api_id: str
+    user: str
+    password_salt: bytes
+    password_hash: bytes
+    credits: Decimal
+    allowed_ips: tuple[str, ...]
+    callback_url: str | None
+    callback_style: str
+    callback_user: str | None
+    callback_password: str | None
+
+
+class Store:
+    """The SQLite state of one reference server.
+
+    Args:
+        path: ``":memory:"`` (the default: gone with the process) or a file path.
+    """
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        if path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database (committed state is already on disk)."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of work; rolled back if anything in it raises."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def query(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        """Rows of a read-only statement."""
+        with self._lock:
+            return list(self._db.execute(sql, args))
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def put_account(
+        self,
+        api_id: str,
+        user: str,
+        password: str,
+        credits: Decimal,
+        *,
+        allowed_ips: tuple[str, ...] = (),
+        callback_url: str | None = None,
+        callback_style: str = "http_post",
+        callback_user: str | None = None,
+        callback_password: str | None = None,
+        replace: bool = True,
+    ) -> None:
+        """Create an account, or replace one with the same ``api_id`` (with ``replace=False`` an
+        existing account, and its credits, are kept)."""
+        salt, digest = hash_password(password)
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        with self.transaction() as db:
+            db.execute(
+                f"{verb} INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    api_id,
+                    user,
+                    salt,
+                    digest,
+                    str(credits),
+                    ",".join(allowed_ips),
+                    callback_url,
+                    callback_style,
+                    callback_user,
+                    callback_password,
+                ),
+            )
+
+    def account(self, api_id: str) -> AccountRow | None:
+        """The account with ``api_id``, or ``None``."""
+        rows = self.query("SELECT * FROM accounts WHERE api_id = ?", api_id)
+        if not rows:
+            return None
+        row = rows[0]
+        return AccountRow(
+            api_id=row["api_id"],
+            user=row["user"],
+            password_salt=row["password_salt"],
+            password_hash=row["password_hash"],
+            credits=Decimal(row["credits"]),
+            allowed_ips=tuple(ip for ip in row["allowed_ips"].split(",") if ip),
+            callback_url=row["callback_url"],
+            callback_style=row["callback_style"],
+            callback_user=row["callback_user"],
+            callback_password=row["callback_password"],
+        )
+
+    def put_voucher(self, token: str, value: str, credits: Decimal) -> None:
+        """Create or replace an unredeemed voucher."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO vouchers VALUES (?, ?, ?, NULL)",
+                (token, value, str(credits)),
+            )
+
+    def put_prefix(
+        self, prefix: str, charge: Decimal, *, routable: bool = True, final_status: int = 4
+    ) -> None:
+        """Create or replace the routing of a number prefix."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO prefixes VALUES (?, ?, ?, ?)",
+                (prefix, str(charge), int(routable), final_status),
+            )
