@@ -13,8 +13,15 @@ BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.S)
 
 
 @pytest.mark.parametrize("source", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_readme_example_runs(source: str, capsys: pytest.CaptureFixture[str]) -> None:
-    exec(compile(source, str(README), "exec"), {})
+def test_readme_example_runs(
+    source: str, capsys: pytest.CaptureFixture[str], clickatell_server: object
+) -> None:
+    namespace: dict[str, object] = {}
+    exec(compile(source, str(README), "exec"), namespace)
+    # An example that is itself a test runs too, with the fixture it names.
+    for name, value in namespace.items():
+        if name.startswith("test_") and callable(value):
+            value(clickatell_server)
     out = capsys.readouterr().out
     assert "s3cret" not in out
 

@@ -72,7 +72,12 @@ def running(
     handler = _QuietHandler if quiet else WSGIRequestHandler
     httpd = make_server(host, port, app, server_class=_ThreadingServer, handler_class=handler)
     stop = threading.Event()
-    serving = threading.Thread(target=httpd.serve_forever, name="clickatell-serve", daemon=True)
+    serving = threading.Thread(
+        target=httpd.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="clickatell-serve",
+        daemon=True,
+    )
     serving.start()
     ticking = None
     if tick_every is not None:

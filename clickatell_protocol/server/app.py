@@ -429,9 +429,12 @@ class ReferenceServer:
         outgoing = self._outgoing(account, model)
         lines = self._send(account, outgoing)
         for position in sorted(invalid):
+            # A number that is not digits cannot be written back; like real servers, answer
+            # it with an empty "To: " (the client knows it by its position).
+            number = invalid[position] if invalid[position].isdigit() else ""
             lines.insert(
                 position,
-                Rejected(code=105, description="Invalid destination address", to=invalid[position]),
+                Rejected(code=105, description="Invalid destination address", to=number),
             )
         if len(lines) == 1 and not isinstance(model, SiPush | IndPush):
             line = lines[0]
