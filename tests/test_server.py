@@ -3,6 +3,7 @@ can trigger, callbacks with retries, load, restart, and fuzzing."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import subprocess
@@ -24,6 +25,7 @@ from strategies import CONTEXT, request_kwargs
 from clickatell_protocol import (
     COMMANDS,
     Accepted,
+    AsyncClient,
     Client,
     ErrorReply,
     HttpRequest,
@@ -36,7 +38,7 @@ from clickatell_protocol import (
 )
 from clickatell_protocol.pytest_plugin import ClickatellServer
 from clickatell_protocol.server import ManualClock, ReferenceServer, Store, running
-from clickatell_protocol.transport import HttpxTransport, UrllibTransport
+from clickatell_protocol.transport import AsyncHttpxTransport, HttpxTransport, UrllibTransport
 
 NUMBER = "447700900123"
 
@@ -594,3 +596,51 @@ def test_demo_runs_start_to_finish() -> None:
         assert marker in out, marker
     assert "demo-password" not in out
     assert len(list(itertools.islice(re.finditer(r"^ ?\d+\. ", out, re.M), 30))) == 20
+
+
+def test_every_command_async(clickatell_server: ClickatellServer) -> None:
+    """The same walk as test_every_command, with AsyncClient over AsyncHttpxTransport."""
+    server = clickatell_server
+    server.server.add_voucher("8765432187654321", credits=5, value="77")
+
+    async def walk() -> None:
+        async with AsyncHttpxTransport() as transport:
+            client = AsyncClient(
+                transport,
+                api_id=server.api_id,
+                user=server.user,
+                password=server.password,
+                base_url=server.base_url,
+                clock=server.clock,
+            )
+            assert (await client.authenticate()).kind == "auth_ok"
+            assert (await client.ping()).kind == "ping_ok"
+            sent = await client.send([NUMBER, "447700900456"], "Hello", climsgid="async1")
+            first = sent.results[0]
+            assert isinstance(first, Accepted)
+            server.clock.advance(seconds=10)
+            assert (await client.query(climsgid="async1")).status == 4
+            assert (await client.charge(first.apimsgid)).charge == Decimal(1)
+            held = (await client.send(NUMBER, "later", deliv_time=30)).results[0]
+            assert isinstance(held, Accepted)
+            assert (await client.stop(held.apimsgid)).status == 6
+            assert (await client.pay_token("8765432187654321")).value == "77"
+            assert (await client.balance()).credit == Decimal(1003)
+            assert (await client.coverage(NUMBER)).routable
+            batch = await client.start_batch("Hi #field1#")
+            assert (await client.send_item(batch.batch_id, NUMBER, {1: "Bo"})).results
+            assert (await client.quick_send(batch.batch_id, [NUMBER])).results
+            assert (await client.end_batch(batch.batch_id)).kind == "batch_ended"
+            assert (await client.si_push(NUMBER, "i", "http://example.test", "t")).results
+            mms = await client.ind_push(
+                NUMBER,
+                from_="Shop",
+                mms_subject="S",
+                mms_class=81,
+                mms_expire=60,
+                mms_from="Ann",
+                mms_url="http://example.test/a.mms",
+            )
+            assert mms.results
+
+    asyncio.run(walk())
