@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
@@ -71,6 +73,8 @@ RESPONSE_COMMANDS: Final = {
     "si_push": "si_push",
     "ind_push": "ind_push",
 }
+MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+"""Default size limit of :func:`parse_response`."""
 _SEND_STARTS: Final = frozenset({"sendmsg", "senditem", "quicksend", "si_push", "ind_push"})
 _STARTS: Final = sorted(set(RESPONSE_COMMANDS.values()))
 
@@ -604,12 +608,35 @@ def _apply_recipients(
     return SendResult(results=tuple(filled), relaxed=relaxed)
 
 
+_GC_PAUSE_BYTES: Final = 256 * 1024
+
+
+@contextmanager
+def _collector_paused(size: int) -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large body becomes values.
+
+    A 10 MB body makes hundreds of thousands of tuples, none of them in a cycle; left on, the
+    collector would scan them again and again as they accumulate, and the time per byte would
+    grow with the size (benchmarks/test_bench_linear.py). Reference counting still frees
+    everything; the collector resumes, if it was on, as soon as the values are built.
+    """
+    if size < _GC_PAUSE_BYTES or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def parse_response(
     command: str,
     body: str | bytes,
     *,
     recipients: Sequence[str] | None = None,
     strict: bool = True,
+    max_bytes: int = MAX_RESPONSE_BYTES,
 ) -> Response:
     """Parse a response body into its typed value.
 
@@ -621,19 +648,25 @@ def parse_response(
             position, and in strict mode a different number of lines is a syntax error.
         strict: ``True`` accepts exactly the forms of PROTOCOL.md §2 and §8; ``False`` also the
             forms other implementations emit, recording on ``relaxed`` what it let pass.
+        max_bytes: the largest body read (default 32 MiB, room for a response to 100,000
+            recipients several times over); a larger one is refused before it is parsed.
 
     Returns:
         One of the :data:`~clickatell_protocol.responses.Response` values.
 
     Raises:
         ValueError: ``command`` is not a command of the protocol (a programming error).
-        ResponseSyntaxError: the body does not follow the protocol; it names line, column, the
-            offending text and what was expected.
+        ResponseSyntaxError: the body does not follow the protocol, or is larger than
+            ``max_bytes``; it names line, column, the offending text and what was expected.
     """
     start = RESPONSE_COMMANDS.get(command) if isinstance(command, str) else None
     if start is None:
         known = ", ".join(sorted(RESPONSE_COMMANDS))
         raise ValueError(f"unknown command {str(command)[:40]!r}; expected one of {known}")
+    if isinstance(body, bytes | bytearray | str) and len(body) > max_bytes:
+        raise ResponseSyntaxError(
+            command, 1, 1, "", (), "", f"body of {len(body)} bytes is over the {max_bytes} limit"
+        )
     if isinstance(body, bytes | bytearray):
         text = bytes(body).decode("latin-1")
     elif isinstance(body, str):
@@ -642,16 +675,19 @@ def parse_response(
         raise ResponseSyntaxError(
             command, 1, 1, "", ("text or bytes",), "", f"body is a {type(body).__name__}"
         )
-    value = _fast(start, text)
-    if value is None:
-        try:
-            value = _slow(start, command, text, lenient=False)
-        except ResponseSyntaxError as strict_error:
-            if strict:
-                raise
-            value = _slow(start, command, text, lenient=True)
-            note = f"line {strict_error.line}, column {strict_error.column}: {strict_error.reason}"
-            value = replace(value, relaxed=(*value.relaxed, note))
+    with _collector_paused(len(text)):
+        value = _fast(start, text)
+        if value is None:
+            try:
+                value = _slow(start, command, text, lenient=False)
+            except ResponseSyntaxError as strict_error:
+                if strict:
+                    raise
+                value = _slow(start, command, text, lenient=True)
+                note = (
+                    f"line {strict_error.line}, column {strict_error.column}: {strict_error.reason}"
+                )
+                value = replace(value, relaxed=(*value.relaxed, note))
     if isinstance(value, SendResult):
         single = _single_error(value)
         if single is not None:

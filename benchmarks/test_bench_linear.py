@@ -1,0 +1,79 @@
+"""Parsing time is proportional to size: 1 KB, 100 KB and 10 MB bodies, valid and adversarial.
+
+Each kind of body is built at three sizes; ``benchmarks/linear.py`` reads the JSON that
+pytest-benchmark writes and prints the time per byte of each, and the spread across sizes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from clickatell_protocol import ResponseSyntaxError, parse_request, parse_response
+
+SIZES = {"1KB": 1_000, "100KB": 100_000, "10MB": 10_000_000}
+
+
+def _lines(size: int, seed: int = 7) -> str:
+    rng = random.Random(seed)
+    out, total, n = [], 0, 0
+    while total < size:
+        n += 1
+        if n % 5 == 0:
+            line = f"ERR: 105, Invalid destination address To: {447700000000 + n}"
+        else:
+            line = f"ID: {rng.getrandbits(128):032x} To: {447700000000 + n}"
+        out.append(line)
+        total += len(line) + 1
+    return "\n".join(out) + "\n"
+
+
+KINDS: dict[str, tuple[str, Callable[[int], str]]] = {
+    # Valid: per-recipient lines (the 10 MB body answers about 190,000 recipients).
+    "valid-lines": ("sendmsg", _lines),
+    # Valid: one error line with an enormous description and no line break.
+    "long-description": ("querymsg", lambda n: "ERR: 105, " + "x" * n),
+    # Valid: a description of spaces and near-misses of " To:" (the lookahead's worst case).
+    "near-miss-to": ("querymsg", lambda n: "ERR: 105, " + " T To" * (n // 5)),
+    # Invalid at once: one line, no newline, not a message id.
+    "no-newline-garbage": ("sendmsg", lambda n: "ID: " + "g" * n),
+    # Invalid only at the very end: every line valid but the last (the whole body goes
+    # through the grammar's parser to find the error).
+    "bad-last-line": ("sendmsg", lambda n: _lines(n) + "ID: nothex"),
+}
+
+
+def _parse(command: str, body: str) -> Any:
+    try:
+        return parse_response(command, body)
+    except ResponseSyntaxError as error:
+        return error
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_parse_response_scales_linearly(benchmark: Any, kind: str, size: str) -> None:
+    command, build = KINDS[kind]
+    body = build(SIZES[size])
+    benchmark.extra_info["bytes"] = len(body)
+    rounds = 3 if SIZES[size] >= 10_000_000 else 20
+    result = benchmark.pedantic(_parse, args=(command, body), rounds=rounds, iterations=1)
+    assert result is not None
+
+
+@pytest.mark.parametrize("size", ["1KB", "100KB"])
+def test_parse_request_scales_linearly(benchmark: Any, size: str) -> None:
+    text = "x" * (SIZES[size] - 100)
+    url = "/http/sendmsg?session_id=" + "0" * 32 + "&to=447700900123&concat=3&text=" + text
+    benchmark.extra_info["bytes"] = len(url)
+
+    def run() -> Any:
+        try:
+            return parse_request("GET", url)
+        except ValueError as error:  # too long a text: refused, after reading it once
+            return error
+
+    assert benchmark(run) is not None
