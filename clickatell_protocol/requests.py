@@ -29,11 +29,12 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ._http import HttpRequest
 from .codes import REQ_FEAT_ALL, ReqFeat
@@ -601,6 +602,19 @@ AuthMode = Literal["either", "credentials", "session"]
 _MISSING_CODES: Final = {"to": 105, "msisdn": 105, "batch_id": 201, "template": 202}
 
 
+_SECRET_FIELDS: Final = frozenset({"password", "session_id"})
+_MASK: Final = "**********"
+
+
+def _masked(location: tuple[Any, ...], value: Any) -> Any:
+    """An error's input with any secret replaced by a mask."""
+    if location and location[0] in _SECRET_FIELDS:
+        return _MASK
+    if isinstance(value, Mapping):
+        return {key: _MASK if key in _SECRET_FIELDS else item for key, item in value.items()}
+    return value
+
+
 def _wire_value(value: Any) -> str:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
@@ -656,6 +670,34 @@ class Request(BaseModel):
     command: ClassVar[str]
     path: ClassVar[str]
     auth_mode: ClassVar[AuthMode] = "either"
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _hide_secrets(cls, data: Any, handler: Any) -> Any:
+        """Mask the password and session id in the inputs a ValidationError carries.
+
+        ``hide_input_in_errors`` keeps them out of ``str(error)``; ``error.errors()`` would
+        still hold the raw input, so it is rebuilt with the secrets masked.
+        """
+        try:
+            return handler(data)
+        except ValidationError as error:
+            details: list[InitErrorDetails] = []
+            for detail in error.errors():
+                kind: Any = detail["type"]
+                if kind == ERROR_TYPE:
+                    kind = PydanticCustomError(ERROR_TYPE, detail["msg"], detail.get("ctx"))
+                entry: InitErrorDetails = {
+                    "type": kind,
+                    "loc": detail["loc"],
+                    "input": _masked(detail["loc"], detail.get("input")),
+                }
+                if "ctx" in detail and kind != ERROR_TYPE and isinstance(kind, str):
+                    entry["ctx"] = detail["ctx"]
+                details.append(entry)
+            raise ValidationError.from_exception_data(
+                error.title, details, hide_input=True
+            ) from None
 
     @model_validator(mode="before")
     @classmethod
