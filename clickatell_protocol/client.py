@@ -255,7 +255,9 @@ class Client(_Core):
 
     Args:
         transport: how requests travel (default :class:`UrllibTransport`).
-        api_id, user, password: the API credentials.
+        api_id: the API product id of the credentials.
+        user: the account's user name.
+        password: the account's password (kept as a secret).
         base_url: the server (default the real service).
         limits: the limits profile requests are validated and split against.
         method: ``POST`` (default) or ``GET``.

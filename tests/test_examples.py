@@ -1,4 +1,5 @@
-"""Every Python example in the README runs, and the Quickstart keeps exactly two commands."""
+"""Every Python example in the README and the documentation runs, and the Quickstart keeps
+exactly two commands."""
 
 from __future__ import annotations
 
@@ -7,17 +8,36 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 TEXT = README.read_text(encoding="utf-8")
-BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.S)
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+BLOCKS = [
+    (f"{page.relative_to(ROOT)}#{index}", block)
+    for page in PAGES
+    for index, block in enumerate(
+        re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    )
+]
 
 
-@pytest.mark.parametrize("source", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_readme_example_runs(
+def test_every_page_is_covered() -> None:
+    assert {name.split("#")[0] for name, _ in BLOCKS} >= {
+        "README.md",
+        "docs/index.md",
+        "docs/guides/sdk.md",
+        "docs/guides/gateways.md",
+        "docs/guides/testing.md",
+        "docs/guides/callbacks.md",
+    }
+
+
+@pytest.mark.parametrize("source", [b for _, b in BLOCKS], ids=[n for n, _ in BLOCKS])
+def test_example_runs(
     source: str, capsys: pytest.CaptureFixture[str], clickatell_server: object
 ) -> None:
     namespace: dict[str, object] = {}
-    exec(compile(source, str(README), "exec"), namespace)
+    exec(compile(source, "example", "exec"), namespace)
     # An example that is itself a test runs too, with the fixture it names.
     for name, value in namespace.items():
         if name.startswith("test_") and callable(value):
