@@ -8,9 +8,6 @@ from typing import Final
 
 __all__ = ["HttpRequest", "HttpResponse", "redact"]
 
-# Wire parameters whose values are secrets: a password, or a session id (which is as good as one
-# for 15 minutes).
-SECRET_PARAMETERS: Final = ("password", "session_id")
 _SECRET_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie"})
 _SECRET_RE: Final = re.compile(r"(?i)((?<![A-Za-z0-9_])(?:password|session_id)=)[^&;#\s'\"]*")
 

@@ -21,7 +21,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, TypeVar
 
@@ -97,7 +97,6 @@ class _Session:
     session_id: SecretStr | None = None
     last_used: datetime | None = None
     authentications: int = 0
-    history: list[str] = field(default_factory=list)
 
 
 Action = Literal["return", "reauthenticate", "retry", "raise"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
-import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -486,7 +485,6 @@ def _matchers() -> _Matchers:
 
 # Result lines are named tuples: tuple.__new__ builds one without a Python-level __init__.
 _tuple_new = tuple.__new__
-_last = operator.itemgetter(-1)
 
 
 def _rejected_marked(row: tuple[str, str, str, str, str]) -> Rejected:
