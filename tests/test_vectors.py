@@ -45,6 +45,8 @@ def test_vector(path: Path) -> None:
         return
     value = parse_response(case["command"], case["body"], **kwargs)
     assert ADAPTER.dump_python(value, mode="json") == case["expect"]
+    if value.kind != "auth_ok":  # a session id dumps masked, so it cannot come back
+        assert ADAPTER.validate_json(ADAPTER.dump_json(value)) == value
     # Bytes read the same as text.
     assert parse_response(case["command"], case["body"].encode("latin-1"), **kwargs) == value
     if strict and not case.get("recipients") and value.kind != "auth_ok":
