@@ -18,8 +18,7 @@ import dataclasses
 import functools
 import gc
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
@@ -498,6 +497,10 @@ def _fast_send(body: str) -> SendResult | None:
     (Measured against building them with chains of ``map``: the comprehension is faster.)
     """
     matchers = _matchers()
+    # A body whose first line is no line of the grammar is settled at once (findall would scan
+    # every position of it for a line start).
+    if matchers.send_lines_marked.match(body) is None:
+        return None
     expected = body.count("\n") + (0 if body.endswith("\n") else 1)
     new, accepted, rejected = _tuple_new, Accepted, Rejected
     # Each match is anchored at a line start and runs through its line end, so as many matches
@@ -609,23 +612,25 @@ def _apply_recipients(
 _GC_PAUSE_BYTES: Final = 256 * 1024
 
 
-@contextmanager
-def _collector_paused(size: int) -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large body becomes values.
+def _too_large(command: str, size: int, limit: int) -> ResponseSyntaxError:
+    return ResponseSyntaxError(
+        command, 1, 1, "", (), "", f"body of {size} bytes is over the {limit} limit"
+    )
+
+
+def _pause_collector() -> bool:
+    """Pause the cyclic garbage collector while a large body (over ``_GC_PAUSE_BYTES``)
+    becomes values; return whether it was paused (and so must be resumed).
 
     A 10 MB body makes hundreds of thousands of tuples, none of them in a cycle; left on, the
     collector would scan them again and again as they accumulate, and the time per byte would
     grow with the size (benchmarks/test_bench_linear.py). Reference counting still frees
-    everything; the collector resumes, if it was on, as soon as the values are built.
+    everything. (A plain function, not a context manager: this sits on the path of every call.)
     """
-    if size < _GC_PAUSE_BYTES or not gc.isenabled():
-        yield
-        return
+    if not gc.isenabled():
+        return False
     gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+    return True
 
 
 def parse_response(
@@ -661,19 +666,21 @@ def parse_response(
     if start is None:
         known = ", ".join(sorted(RESPONSE_COMMANDS))
         raise ValueError(f"unknown command {str(command)[:40]!r}; expected one of {known}")
-    if isinstance(body, bytes | bytearray | str) and len(body) > max_bytes:
-        raise ResponseSyntaxError(
-            command, 1, 1, "", (), "", f"body of {len(body)} bytes is over the {max_bytes} limit"
-        )
-    if isinstance(body, bytes | bytearray):
-        text = bytes(body).decode("latin-1")
-    elif isinstance(body, str):
+    if isinstance(body, str):
         text = body
+    elif isinstance(body, (bytes, bytearray)):
+        if len(body) > max_bytes:
+            raise _too_large(command, len(body), max_bytes)
+        text = bytes(body).decode("latin-1")
     else:
         raise ResponseSyntaxError(
             command, 1, 1, "", ("text or bytes",), "", f"body is a {type(body).__name__}"
         )
-    with _collector_paused(len(text)):
+    size = len(text)
+    if size > max_bytes:
+        raise _too_large(command, size, max_bytes)
+    paused = size >= _GC_PAUSE_BYTES and _pause_collector()
+    try:
         value = _fast(start, text)
         if value is None:
             try:
@@ -682,10 +689,12 @@ def parse_response(
                 if strict:
                     raise
                 value = _slow(start, command, text, lenient=True)
-                note = (
-                    f"line {strict_error.line}, column {strict_error.column}: {strict_error.reason}"
-                )
+                where = f"line {strict_error.line}, column {strict_error.column}"
+                note = f"{where}: {strict_error.reason}"
                 value = replace(value, relaxed=(*value.relaxed, note))
+    finally:
+        if paused:
+            gc.enable()
     if isinstance(value, SendResult):
         single = _single_error(value)
         if single is not None:
