@@ -48,7 +48,8 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def _check(args: argparse.Namespace) -> int:
-    body = (args.data or "").encode("latin-1", errors="strict") if args.data else b""
+    # The body goes as the bytes a shell gives: UTF-8 (the server reads them as ISO-8859-1).
+    body = args.data.encode("utf-8") if args.data else b""
     try:
         request = parse_request(args.method, args.url, body, limits=_limits(args))
     except RequestRejected as rejected:
@@ -74,8 +75,12 @@ def _parse(args: argparse.Namespace) -> int:
     if args.file in (None, "-"):
         body = sys.stdin.buffer.read()
     else:
-        with open(args.file, "rb") as handle:
-            body = handle.read()
+        try:
+            with open(args.file, "rb") as handle:
+                body = handle.read()
+        except OSError as error:
+            sys.stderr.write(f"cannot read {args.file}: {error.strerror}\n")
+            return 2
     recipients = args.recipients.split(",") if args.recipients else None
     try:
         value = parse_response(args.command, body, recipients=recipients, strict=not args.lenient)

@@ -149,3 +149,12 @@ def test_parse_reads_stdin_and_hides_session_ids() -> None:
     assert result.returncode == 0
     assert json.loads(result.stdout)["kind"] == "auth_ok"
     assert H not in result.stdout
+
+
+def test_cli_errors_are_messages_not_tracebacks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--method", "POST", "/http/ping", "--data", "session_id=é€"]) == 1
+    assert capsys.readouterr().out.startswith("ERR: 003")
+    assert main(["parse", "sendmsg", "/nonexistent/body.txt"]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["check", "http://[::1/http/ping"]) == 1
+    assert "cannot be read" in capsys.readouterr().err
