@@ -107,48 +107,83 @@ def _account(text: str) -> tuple[str, str, str, str]:
     return parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else "100"
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import signal
-    import threading
+_ACCOUNT_OPTIONS = frozenset(
+    {"allowed_ips", "callback_url", "callback_style", "callback_user", "callback_password"}
+)
+
+
+def build_server(
+    db: str | None, config_path: str | None, accounts: list[tuple[str, str, str, str]]
+) -> Any:
+    """The reference server that ``serve`` runs, from its options.
+
+    Raises:
+        ValueError: the configuration file cannot be read or names an unknown setting.
+    """
     import tomllib
     from datetime import timedelta
 
-    from .server import ReferenceServer, Store, running
+    from .server import ReferenceServer, Store
 
-    store = Store(args.db or ":memory:")
     config: dict[str, Any] = {}
-    if args.config:
-        with open(args.config, "rb") as handle:
-            config = tomllib.load(handle)
+    if config_path:
+        try:
+            with open(config_path, "rb") as handle:
+                config = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ValueError(f"cannot read {config_path}: {error}") from None
     settings = config.get("server", {})
-    server = ReferenceServer(
-        store,
-        delivery_delay=timedelta(seconds=float(settings.get("delivery_delay_seconds", 5))),
-        callback_scale=float(settings.get("callback_scale", 1.0)),
-    )
-    for account in config.get("accounts", []):
-        server.add_account(
-            str(account.pop("api_id")),
-            account.pop("user"),
-            account.pop("password"),
-            str(account.pop("credits", 100)),
-            replace=False,
-            **account,
+    try:
+        server = ReferenceServer(
+            Store(db or ":memory:"),
+            delivery_delay=timedelta(seconds=float(settings.get("delivery_delay_seconds", 5))),
+            callback_scale=float(settings.get("callback_scale", 1.0)),
         )
-    for prefix in config.get("prefixes", []):
-        server.add_prefix(
-            str(prefix["prefix"]),
-            str(prefix.get("charge", 1)),
-            routable=bool(prefix.get("routable", True)),
-            final_status=int(prefix.get("final_status", 4)),
-        )
-    for voucher in config.get("vouchers", []):
-        server.add_voucher(str(voucher["token"]), str(voucher["credits"]), voucher.get("value"))
-    for api_id, user, password, credits in args.account or []:
+        for account in config.get("accounts", []):
+            unknown = set(account) - _ACCOUNT_OPTIONS - {"api_id", "user", "password", "credits"}
+            if unknown:
+                raise ValueError(f"unknown account setting {sorted(unknown)[0]!r}")
+            options = {key: account[key] for key in _ACCOUNT_OPTIONS if key in account}
+            if "allowed_ips" in options:
+                options["allowed_ips"] = tuple(options["allowed_ips"])
+            server.add_account(
+                str(account["api_id"]),
+                str(account["user"]),
+                str(account["password"]),
+                str(account.get("credits", 100)),
+                replace=False,
+                **options,
+            )
+        for prefix in config.get("prefixes", []):
+            server.add_prefix(
+                str(prefix["prefix"]),
+                str(prefix.get("charge", 1)),
+                routable=bool(prefix.get("routable", True)),
+                final_status=int(prefix.get("final_status", 4)),
+            )
+        for voucher in config.get("vouchers", []):
+            server.add_voucher(str(voucher["token"]), str(voucher["credits"]), voucher.get("value"))
+    except KeyError as error:
+        raise ValueError(f"{config_path}: a setting is missing: {error}") from None
+    for api_id, user, password, credits in accounts:
         server.add_account(api_id, user, password, credits, replace=False)
-    if not store.query("SELECT 1 FROM accounts LIMIT 1"):
+    if not server.store.query("SELECT 1 FROM accounts LIMIT 1"):
         server.add_account("3456789", "alice", "s3cret", 100)
         sys.stderr.write("no account configured: created 3456789:alice:s3cret with 100 credits\n")
+    return server
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .server import running
+
+    try:
+        server = build_server(args.db, args.config, args.account or [])
+    except ValueError as error:
+        sys.stderr.write(f"serve: {error}\n")
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with running(server, args.host, args.port, tick_every=args.tick, quiet=not args.verbose) as url:
@@ -160,7 +195,7 @@ def _serve(args: argparse.Namespace) -> int:
                 pass
         except KeyboardInterrupt:
             pass
-    store.close()
+    server.store.close()
     return 0
 
 

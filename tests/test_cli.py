@@ -158,3 +158,47 @@ def test_cli_errors_are_messages_not_tracebacks(capsys: pytest.CaptureFixture[st
     assert "cannot read" in capsys.readouterr().err
     assert main(["check", "http://[::1/http/ping"]) == 1
     assert "cannot be read" in capsys.readouterr().err
+
+
+def test_serve_configuration_file(tmp_path: Any) -> None:
+    from decimal import Decimal
+
+    from clickatell_protocol.cli import build_server
+
+    config = tmp_path / "server.toml"
+    config.write_text(
+        """
+[server]
+delivery_delay_seconds = 2
+
+[[accounts]]
+api_id = "42"
+user = "ann"
+password = "pw"
+credits = 7
+allowed_ips = ["127.0.0.1"]
+callback_url = "http://127.0.0.1:9/cb"
+callback_style = "xml_post"
+
+[[prefixes]]
+prefix = "4477009009"
+routable = false
+
+[[vouchers]]
+token = "1234123412341234"
+credits = 5
+value = "605"
+""",
+        encoding="utf-8",
+    )
+    server = build_server(None, str(config), [("77", "bob", "pw2", "3")])
+    account = server.store.account("42")
+    assert account.credits == Decimal(7)
+    assert account.allowed_ips == ("127.0.0.1",)
+    assert account.callback_style == "xml_post"
+    assert server.store.account("77").credits == Decimal(3)
+    assert server.store.query("SELECT count(*) FROM prefixes")[0][0] == 1
+    config.write_text('[[accounts]]\napi_id = "1"\nuser = "u"\npassword = "p"\ncolour = "red"\n')
+    with pytest.raises(ValueError, match="colour"):
+        build_server(None, str(config), [])
+    assert main(["serve", "--config", str(tmp_path / "missing.toml")]) == 2
