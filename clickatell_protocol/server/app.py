@@ -551,14 +551,16 @@ class ReferenceServer:
         moved = 0
         now = self.clock()
         while True:
-            due = self.store.query(
-                "SELECT * FROM messages WHERE next_change IS NOT NULL AND next_change <= ? "
-                "LIMIT 500",
-                now.timestamp(),
-            )
-            if not due:
-                return moved
+            # Selected and moved in one transaction: two threads advancing at once (a request
+            # and the background tick) never move the same message twice.
             with self.store.transaction() as db:
+                due = db.execute(
+                    "SELECT * FROM messages WHERE next_change IS NOT NULL AND next_change <= ? "
+                    "LIMIT 500",
+                    (now.timestamp(),),
+                ).fetchall()
+                if not due:
+                    return moved
                 for row in due:
                     if row["status"] == 11:
                         status = 3
