@@ -8,6 +8,7 @@ the enums, and every diagram is drawn from ``grammar/responses.lark`` as it is a
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import re
 from pathlib import Path
@@ -171,15 +172,16 @@ def grammar_page() -> str:
         "the parser runs. Boxes with rounded ends are literal text or terminals (their patterns "
         "are listed at the end); square boxes are rules, linked to their own diagrams.\n\n"
     )
+    # The diagrams' style, once for the page (a style inside each SVG would be escaped).
+    out.write("<style>\n" + railroad.DEFAULT_STYLE + "\n</style>\n\n")
     for name, definition in definitions.items():
         if definition.is_term:
             continue
-        anchor = name.strip("_")
-        out.write(f'<h2 id="{anchor}"><code>{name}</code></h2>\n\n')
+        out.write(f"## `{name}` {{ #{name.strip('_')} }}\n\n")
         if name in comments:
-            out.write(f"<p>{comments[name]}</p>\n\n")
+            out.write(f"{html.escape(comments[name])}\n\n")
         svg = io.StringIO()
-        railroad.Diagram(_diagram(definition.tree, labels)).writeStandalone(svg.write)
+        railroad.Diagram(_diagram(definition.tree, labels)).writeSvg(svg.write)
         out.write(svg.getvalue() + "\n\n")
     out.write("## Terminals\n\n| terminal | pattern |\n|---|---|\n")
     for name, definition in definitions.items():
