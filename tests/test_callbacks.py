@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -143,12 +142,12 @@ EXTERNAL = (
 )
 @pytest.mark.parametrize("parse", [parse_status_callback, parse_mo_callback])
 def test_hostile_xml_is_refused_quickly(document: str, parse: object) -> None:
-    started = time.perf_counter()
     with pytest.raises(CallbackError) as caught:
         parse({"data": document})  # type: ignore[operator]
     assert caught.value.field == "data"
-    # Refused at the document type declaration, before any expansion (a generous bound).
-    assert time.perf_counter() - started < 1.0
+    # Refused at the document type declaration, before any entity is defined, let alone
+    # expanded: that is what makes it quick (no wall-clock assertion: see benchmarks/).
+    assert "document type declaration" in str(caught.value)
 
 
 def test_oversized_payload_is_refused() -> None:
