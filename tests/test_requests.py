@@ -345,7 +345,6 @@ def test_unknown_paths_are_404(path: str) -> None:
 
 def test_every_command_has_a_path_that_parses_back() -> None:
     for command, model in COMMANDS.items():
-        assert parse_request.__module__  # the function exists for every path below
         with pytest.raises(RequestRejected) as caught:
             parse_request("GET", model.path)
         assert not isinstance(caught.value, UnknownEndpoint), command

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from servers import plain_server, refused_url
@@ -126,7 +125,3 @@ def test_transport_module_refuses_unknown_names() -> None:
 
     with pytest.raises(AttributeError):
         transport.NoSuchThing  # noqa: B018
-
-
-def _unused(*_: Any) -> None:  # keeps the Any import honest for the type checker
-    pass
