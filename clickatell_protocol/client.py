@@ -27,7 +27,7 @@ from typing import Any, Final, Literal, TypeVar
 
 from pydantic import SecretStr
 
-from ._http import HttpResponse
+from ._http import HttpRequest, HttpResponse
 from .errors import ApiError, TextError
 from .limits import DEFAULT_BASE_URL, DEFAULT_LIMITS, SESSION_IDLE_TIMEOUT, Limits
 from .parsing import parse_response
@@ -170,7 +170,7 @@ class _Core:
 
     # -- one exchange ----------------------------------------------------------------------
 
-    def _request(self, model: Request) -> Any:
+    def _request(self, model: Request) -> HttpRequest:
         return model.to_http(self.method, self.base_url, limits=self.limits)
 
     def _read(self, model: Request, response: HttpResponse, call: _Call | None) -> Response:

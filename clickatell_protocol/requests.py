@@ -860,18 +860,17 @@ class _MessageOptions(BaseModel):
     scheduled_time: ScheduledTime = None
 
 
-def _check_text(text: str, unicode: bool, concat: int | None) -> None:
-    """The text rules of ``sendmsg``: encoding (101/116) and size (113)."""
+def _check_encoding(text: str, unicode: bool) -> None:
+    """The encoding rules of ``text``: not empty (107), UTF-16BE hex (116) or ISO-8859-1 (101)."""
     if not text:
         reject(107, "text", "the message is empty")
     if unicode:
         if len(text) % 4 or re.fullmatch("[0-9A-Fa-f]*", text) is None:
             reject(116, "text", "with unicode=1 the text is UTF-16BE hex, 4 digits per code unit")
         try:
-            decoded = bytes.fromhex(text).decode("utf-16-be")
+            bytes.fromhex(text).decode("utf-16-be")
         except UnicodeDecodeError:
             reject(116, "text", "the hex is not valid UTF-16BE (a surrogate is unpaired)")
-        parts, units, kind = *ucs2_parts(decoded), "UTF-16 code units"
     else:
         try:
             text.encode("latin-1")
@@ -882,10 +881,6 @@ def _check_text(text: str, unicode: bool, concat: int | None) -> None:
                 f"character {exc.start} ({text[exc.start]!r}) cannot be sent plain: use "
                 "unicode=1 with the UTF-16BE hex of the text (encode_text does this)",
             )
-        parts, units, kind = *gsm_parts(text), "septets"
-    allowed = concat or 1
-    if parts > allowed:
-        reject(113, "text", f"{units} {kind} need {parts} parts but concat allows {allowed}")
 
 
 class SendMsg(_MessageOptions, _Authenticated):
@@ -910,15 +905,34 @@ class SendMsg(_MessageOptions, _Authenticated):
         if self.udh is not None and self.data is None:
             reject(102, "udh", "a user data header goes with 8-bit data, not text")
         if self.text is not None:
-            _check_text(self.text, bool(self.unicode), self.concat)
-        else:
-            octets = (len(self.udh or "") + len(self.data or "")) // 2
-            parts, allowed = eight_bit_parts(octets), self.concat or 1
-            if parts > allowed:
-                reject(
-                    113, "data", f"{octets} bytes need {parts} parts but concat allows {allowed}"
-                )
+            _check_encoding(self.text, bool(self.unicode))
+        parts, units, kind = self.size
+        allowed = self.concat or 1
+        if parts > allowed:
+            parameter = "text" if self.text is not None else "data"
+            reject(113, parameter, f"{units} {kind} need {parts} parts but concat allows {allowed}")
         return self
+
+    @property
+    def message(self) -> str:
+        """The message as it will be delivered: the text (decoded from hex when
+        ``unicode=1``), or the 8-bit ``data`` hex."""
+        if self.text is None:
+            return self.data or ""
+        if self.unicode:
+            return bytes.fromhex(self.text).decode("utf-16-be")
+        return self.text
+
+    @property
+    def size(self) -> tuple[int, int, str]:
+        """``(parts, units, unit name)``: septets for plain text, UTF-16 code units for
+        ``unicode=1``, bytes (UDH included) for 8-bit data."""
+        if self.text is None:
+            octets = (len(self.udh or "") + len(self.data or "")) // 2
+            return eight_bit_parts(octets), octets, "bytes"
+        if self.unicode:
+            return (*ucs2_parts(self.message), "UTF-16 code units")
+        return (*gsm_parts(self.text), "septets")
 
 
 class _ByMessageId(_Authenticated):

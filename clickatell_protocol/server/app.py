@@ -22,6 +22,7 @@ from urllib.parse import quote_plus
 
 from pydantic import SecretStr
 
+from .._http import HttpRequest
 from ..callbacks import (
     CALLBACK_STYLES,
     CallbackStyle,
@@ -29,7 +30,7 @@ from ..callbacks import (
     callback_request,
     render_status_callback,
 )
-from ..codes import statuses_for_callback
+from ..codes import ErrorCode, statuses_for_callback
 from ..errors import RequestRejected, TransportError, UnknownEndpoint
 from ..limits import DEFAULT_LIMITS, SESSION_IDLE_TIMEOUT, Limits
 from ..rendering import render_response
@@ -70,7 +71,7 @@ from ..responses import (
     SendResult,
     TokenPaid,
 )
-from ..text import eight_bit_parts, gsm_parts, ucs2_parts
+from ..text import gsm_parts
 from ..transport import Transport, UrllibTransport
 from .store import AccountRow, Store, verify_password
 
@@ -94,8 +95,6 @@ _STAND_IN: Final = "1000000"
 
 
 def _error(code: int, description: str | None = None) -> ErrorReply:
-    from ..codes import ErrorCode
-
     return ErrorReply(code=code, description=description or ErrorCode(code).description or "")
 
 
@@ -386,18 +385,10 @@ class ReferenceServer:
 
     def _outgoing(self, account: AccountRow, model: Request) -> _Outgoing:
         if isinstance(model, SendMsg):
-            if model.text is not None and model.unicode:
-                text = bytes.fromhex(model.text).decode("utf-16-be")
-                parts = ucs2_parts(text)[0]
-            elif model.text is not None:
-                text, parts = model.text, gsm_parts(model.text)[0]
-            else:
-                text = model.data or ""
-                parts = eight_bit_parts((len(model.udh or "") + len(text)) // 2)
             return _Outgoing(
                 list(model.to),
-                text,
-                parts,
+                model.message,
+                model.size[0],
                 model.from_ or "",
                 model.climsgid,
                 model.callback or 0,
@@ -684,8 +675,6 @@ class ReferenceServer:
         and then 3 days (times ``callback_scale``). The queue is in the database, so delivery
         is at least once and survives a restart.
         """
-        from .._http import HttpRequest
-
         delivered = 0
         with self._deliver_lock:
             now = self.clock()
