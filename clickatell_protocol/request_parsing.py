@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -69,13 +70,20 @@ def _parameters(query: str, *, where: str) -> list[tuple[str, str]]:
         raise RequestRejected(101, f"the {where} is not URL-encoded: {exc}") from None
 
 
+@functools.cache
+def _wire_names(model: type[Request]) -> dict[str, str]:
+    """Field name by wire name, for one model (built once per model, not per request)."""
+    names: dict[str, str] = {}
+    for name, field in model.model_fields.items():
+        names[field.alias or name] = name
+        if name == "climsgid":
+            names["cliMsgId"] = name
+    return names
+
+
 def _model_input(model: type[Request], pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """Map wire parameters to model input, refusing unknown and repeated ones."""
-    wire_names: dict[str, str] = {}
-    for name, field in model.model_fields.items():
-        wire_names[field.alias or name] = name
-        if name == "climsgid":
-            wire_names["cliMsgId"] = name
+    wire_names = _wire_names(model)
     data: dict[str, Any] = {}
     seen: set[str] = set()
     fields: dict[str, str] = {}
