@@ -144,11 +144,25 @@ class ResponseSyntaxError(ProtocolError):
 
 
 def _context(body: str, line: int, column: int) -> str:
-    lines = body.split("\n")
-    source = lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
-    start = max(0, column - 1 - 30)
-    snippet = source[start : start + 60]
-    return f"{snippet}\n{' ' * (column - 1 - start)}^"
+    """The source line ``line`` (1-based) with a caret under ``column``."""
+    start = 0
+    for _ in range(line - 1):
+        start = body.find("\n", start) + 1
+        if start == 0:  # fewer lines than ``line``: nothing to show
+            return _context_at(body, len(body), 1)
+    return _context_at(body, start, column)
+
+
+def _context_at(body: str, start: int, column: int) -> str:
+    """The line that begins at offset ``start`` with a caret under ``column``.
+
+    Only that line is read, so a huge body with an early error costs no more than a small one.
+    """
+    end = body.find("\n", start)
+    source = body[start : len(body) if end < 0 else end].rstrip("\r")
+    first = max(0, column - 1 - 30)
+    snippet = source[first : first + 60]
+    return f"{snippet}\n{' ' * (column - 1 - first)}^"
 
 
 def grammar_text(name: str = "responses.lark") -> str:
@@ -178,25 +192,30 @@ def _words(names: Sequence[str] | set[str]) -> list[str]:
 
 
 def _syntax_error(command: str, body: str, error: UnexpectedInput) -> ResponseSyntaxError:
-    """The one place where a Lark error becomes a :class:`ResponseSyntaxError`."""
+    """The one place where a Lark error becomes a :class:`ResponseSyntaxError`.
+
+    Only the offending line is read to show it, never the whole body.
+    """
     line = max(1, int(getattr(error, "line", 1) or 1))
     column = max(1, int(getattr(error, "column", 1) or 1))
     pos = getattr(error, "pos_in_stream", None)
     token = getattr(error, "token", None)
     if isinstance(token, Token) and token.type == "$END":
+        # The end of the body: its last line, after the last character of that line.
         text = ""
-        lines = body.split("\n")
-        line = len(lines)
-        column = len(lines[-1].rstrip("\r")) + 1
+        start = body.rfind("\n") + 1
+        line = body.count("\n") + 1
+        column = len(body[start:].rstrip("\r")) + 1
+        context = _context_at(body, start, column)
     elif isinstance(pos, int) and pos >= 0:
         # The rest of the offending line; a bare line break is shown as itself.
         text = body[pos : pos + 40].split("\n", 1)[0] or body[pos : pos + 1]
+        context = _context_at(body, body.rfind("\n", 0, pos) + 1, column)
     else:
         text = str(token)[:40] if token is not None else ""
-    expected = getattr(error, "expected", None) or getattr(error, "allowed", None) or set()
-    return ResponseSyntaxError(
-        command, line, column, text, _words(set(expected)), _context(body, line, column)
-    )
+        context = _context(body, line, column)
+    expected = getattr(error, "expected", None) or getattr(error, "allowed", None) or ()
+    return ResponseSyntaxError(command, line, column, text, _words(set(expected)), context)
 
 
 def _extra(children: list[Any]) -> tuple[tuple[int, str, str], ...]:

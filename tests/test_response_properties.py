@@ -78,6 +78,12 @@ def check_robust(command: str, body: str | bytes, strict: bool, recipients: Any)
         assert error.line >= 1
         assert error.column >= 1
         assert str(error)
+        # The context is the line the error names, with the caret under its column.
+        text = body.decode("latin-1") if isinstance(body, bytes) else body
+        lines = text.split("\n")
+        source = lines[error.line - 1].rstrip("\r") if error.line <= len(lines) else ""
+        first = max(0, error.column - 31)
+        assert error.context == f"{source[first : first + 60]}\n{' ' * (error.column - 1 - first)}^"
 
 
 @given(
