@@ -35,6 +35,12 @@ def main(path: str) -> int:
             "test_ours_1000_lines",
             None,
         ),
+        (
+            "1 MB, bad last line: Lark reading the whole body / ours",
+            "test_lark_whole_late_error_1mb",
+            "test_ours_late_error_1mb",
+            None,
+        ),
     ]
     status = 0
     for label, ours, theirs, target in rows:

@@ -6,8 +6,10 @@ a plain regular expression, each line form also gets a *line matcher*: a regular
 assembled from the grammar's own terminals (their patterns are read from the built parser, never
 written twice), following the shape of the grammar rule it mirrors.  A body that every line
 matcher accepts is built straight into values; anything else goes through the Lark parser, which
-yields either the same values or the precise :class:`ResponseSyntaxError`.  A differential
-property test holds the two paths to the same answer on every input, valid or not.
+yields either the same values or the precise :class:`ResponseSyntaxError`.  In strict mode Lark
+reads a per-recipient body only from the first line the matchers refuse, so a long body with a
+late error is not read token by token.  A differential property test holds the paths to the same
+answer (value, or error with its place and context) on every input, valid or not.
 
 Lark errors are translated in exactly one place, :func:`_syntax_error`.
 """
@@ -191,14 +193,20 @@ def _words(names: Sequence[str] | set[str]) -> list[str]:
     return sorted({_TERMINAL_WORDS.get(name, name.strip("_").lower()) for name in names})
 
 
-def _syntax_error(command: str, body: str, error: UnexpectedInput) -> ResponseSyntaxError:
+def _syntax_error(
+    command: str, body: str, error: UnexpectedInput, shift: tuple[int, int] = (0, 0)
+) -> ResponseSyntaxError:
     """The one place where a Lark error becomes a :class:`ResponseSyntaxError`.
 
-    Only the offending line is read to show it, never the whole body.
+    ``shift`` is ``(lines, characters)`` to add to the error's place when Lark read a text
+    other than ``body`` that ends like it (see :func:`_strict_send_error`). Only the offending
+    line is read to show it, never the whole body.
     """
-    line = max(1, int(getattr(error, "line", 1) or 1))
+    line = max(1, int(getattr(error, "line", 1) or 1) + shift[0])
     column = max(1, int(getattr(error, "column", 1) or 1))
     pos = getattr(error, "pos_in_stream", None)
+    if isinstance(pos, int):
+        pos += shift[1]
     token = getattr(error, "token", None)
     if isinstance(token, Token) and token.type == "$END":
         # The end of the body: its last line, after the last character of that line.
@@ -565,8 +573,56 @@ def _fast(start: str, body: str) -> Response | None:
     return None
 
 
+# One line of the strict grammar: put in front of a body's first unmatched line, it brings the
+# parser to the state it is in at the start of any line after the first (checked by a test).
+_LINE_BEFORE: Final = "ID: " + "0" * 32 + "\n"
+
+
+def _first_unmatched_line(body: str) -> int:
+    """The offset where the first line the line matcher does not take begins (-1: none).
+
+    Matches are anchored at line starts and run through their line end, so each one must
+    begin where the previous one ended; the first gap is the first line outside the grammar.
+    """
+    end = 0
+    for match in _matchers().send_lines_marked.finditer(body):
+        if match.start() != end:
+            return end
+        end = match.end()
+    return end if end < len(body) else -1
+
+
+def _strict_send_error(start: str, command: str, body: str) -> ResponseSyntaxError | None:
+    """The strict grammar's error for a per-recipient body, found without parsing its valid
+    lines with Lark: Lark reads only from the first line the matcher refuses (behind one valid
+    line, so that it starts in the state the whole parse would reach there).
+
+    Returns ``None`` when there is no such line or Lark accepts the rest (the caller then
+    parses the whole body, so the answer never depends on this shortcut).
+    """
+    offset = _first_unmatched_line(body)
+    if offset <= 0:
+        return None
+    try:
+        lark_parser(False).parse(_LINE_BEFORE + body[offset:], start=start)
+    except UnexpectedInput as error:
+        # Lark's line 2 is the body's line (newlines before offset) + 1.
+        lines_before = body.count("\n", 0, offset) - 1
+        return _syntax_error(command, body, error, (lines_before, offset - len(_LINE_BEFORE)))
+    return None
+
+
 def _slow(start: str, command: str, body: str, lenient: bool) -> Response:
     """The Lark path: values, or the precise syntax error."""
+    if not lenient and start in _SEND_STARTS:
+        located = _strict_send_error(start, command, body)
+        if located is not None:
+            raise located
+    return _parse_with_lark(start, command, body, lenient)
+
+
+def _parse_with_lark(start: str, command: str, body: str, lenient: bool) -> Response:
+    """Values from the Lark parser reading the whole body, or the precise syntax error."""
     try:
         tree = lark_parser(lenient).parse(body, start=start)
         children = _ToValues().transform(tree).children

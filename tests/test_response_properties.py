@@ -19,9 +19,12 @@ from clickatell_protocol import (
     render_response,
 )
 from clickatell_protocol.parsing import (
+    _LINE_BEFORE,
     _STARTS,
     RESPONSE_COMMANDS,
     _fast,
+    _matchers,
+    _parse_with_lark,
     _slow,
     grammar_text,
     lark_parser,
@@ -131,22 +134,53 @@ def test_edited_valid_bodies_give_a_value_or_a_syntax_error(
     differential(start, body)
 
 
-def differential(start: str, body: str) -> None:
-    """The fast path agrees with the Lark parser wherever it answers at all, in both modes.
+def where(error: ResponseSyntaxError) -> tuple[Any, ...]:
+    return error.line, error.column, error.text, error.expected, error.context, str(error)
 
-    Strict: the fast path answers only what the strict grammar accepts, with the same value.
+
+def differential(start: str, body: str) -> None:
+    """The fast path and the located error agree with Lark reading the whole body, both modes.
+
+    Strict: the fast path answers only what the strict grammar accepts, with the same value, and
+    a refused body gets the very error a whole Lark parse gives, though Lark read less of it.
     Lenient: a body the strict grammar accepts reads the same under the lenient grammar, so the
     fast path's answer (taken first in both modes) is the lenient parser's answer too.
     """
     fast = _fast(start, body)
     try:
-        slow = _slow(start, start, body, lenient=False)
-    except ResponseSyntaxError:
+        slow = _parse_with_lark(start, start, body, lenient=False)
+    except ResponseSyntaxError as whole:
         assert fast is None, f"fast path accepted what the grammar refuses: {body!r}"
+        with pytest.raises(ResponseSyntaxError) as located:
+            _slow(start, start, body, lenient=False)
+        assert where(located.value) == where(whole), body
         return
+    assert _slow(start, start, body, lenient=False) == slow
     assert _slow(start, start, body, lenient=True) == slow
     if fast is not None:
         assert fast == slow
+
+
+def test_the_line_put_before_a_located_error_is_a_line_of_the_grammar() -> None:
+    assert _matchers().send_lines_marked.fullmatch(_LINE_BEFORE)
+
+
+SEND_STARTS = ["sendmsg", "senditem", "quicksend", "si_push", "ind_push"]
+
+
+@given(data=st.data(), changes=edits, crlf=st.booleans(), start=st.sampled_from(SEND_STARTS))
+def test_an_error_on_a_later_line_is_the_whole_parse_error(
+    start: str, data: st.DataObject, changes: list[tuple[str, int, str]], crlf: bool
+) -> None:
+    """Valid lines and one edited line among them: the error is reported exactly as a whole
+    Lark parse reports it (line, column, text, expected, context)."""
+    lines = data.draw(
+        st.lists(grammar_bodies(start).map(lambda b: b.rstrip("\r\n")), min_size=2, max_size=5)
+    )
+    index = data.draw(st.integers(1, len(lines) - 1))
+    lines[index] = mutate(lines[index], changes)
+    body = ("\r\n" if crlf else "\n").join(lines) + data.draw(st.sampled_from(["", "\n"]))
+    differential(start, body)
 
 
 @pytest.mark.parametrize("start", _STARTS)
