@@ -7,7 +7,8 @@
 For each kind and each size (1 KB, 100 KB and 10 MB for responses; up to 1 MB for requests,
 which are refused above 1 MiB) it prints:
 
-- the raw time per byte (median time / size);
+- the raw time per byte (time / size), where a time is the fastest round: the one least
+  disturbed by the machine's other work, which matters for the microsecond calls;
 - the time per byte beyond the fixed cost of a call: (time - time of the kind's smallest body) /
   (size - size of that body), both measured in the same run. A call costs a fixed amount (the
   function calls, and for a refused body the building of its error) plus an amount per byte
@@ -38,7 +39,7 @@ def main(path: str) -> int:
             continue
         kind, size = match.groups()
         name = bench["name"].split("[")[0].replace("test_", "").replace("_scales_linearly", "")
-        measured[f"{name} {kind}"][size] = (bench["stats"]["median"], bench["extra_info"]["bytes"])
+        measured[f"{name} {kind}"][size] = (bench["stats"]["min"], bench["extra_info"]["bytes"])
     status = 0
     print("kind: raw ns/B by size | ns/B beyond the fixed cost | fixed cost")
     for kind, sizes in sorted(measured.items()):

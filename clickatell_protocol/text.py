@@ -66,6 +66,7 @@ _PLAIN_SEPTETS: Final[dict[str, int]] = {
 # Characters that can travel plain, and the ones of them worth two septets.
 _PLAIN_CHARS: Final = "".join(sorted(_PLAIN_SEPTETS))
 _DOUBLE_SEPTET_CHARS: Final = "".join(sorted(ch for ch, n in _PLAIN_SEPTETS.items() if n == 2))
+_DOUBLE_SEPTET_SET: Final = frozenset(_DOUBLE_SEPTET_CHARS)
 _NOT_PLAIN_TRANSLATION: Final = {ord(ch): None for ch in _PLAIN_CHARS}
 
 Encoding = Literal["gsm7", "ucs2"]
@@ -130,8 +131,11 @@ def gsm_parts(text: str) -> tuple[int, int]:
     total = gsm_septets(text)
     if total <= GSM_SINGLE_PART_SEPTETS:
         return 1, total
+    if total == len(text):  # one septet each: no pair to keep together, parts fill up evenly
+        return -(-total // GSM_CONCAT_PART_SEPTETS), total
+    # Some pairs: walk the characters, moving a pair that would straddle a boundary.
     return _pack(
-        (2 if ch in GSM_EXTENSION_TABLE else 1 for ch in text),
+        (2 if ch in _DOUBLE_SEPTET_SET else 1 for ch in text),
         GSM_SINGLE_PART_SEPTETS,
         GSM_CONCAT_PART_SEPTETS,
     )
@@ -139,10 +143,12 @@ def gsm_parts(text: str) -> tuple[int, int]:
 
 def ucs2_parts(text: str) -> tuple[int, int]:
     """Return ``(parts, code units)`` for ``text`` sent as UCS-2 (UTF-16)."""
-    astral = sum(1 for ch in text if ord(ch) > 0xFFFF)
-    total = len(text) + astral
+    # UTF-16 code units, counted by the codec (a character beyond U+FFFF takes two).
+    total = len(text.encode("utf-16-le", "surrogatepass")) // 2
     if total <= UCS2_SINGLE_PART_UNITS:
         return 1, total
+    if total == len(text):  # one unit each: no surrogate pair to keep together
+        return -(-total // UCS2_CONCAT_PART_UNITS), total
     return _pack(
         (2 if ord(ch) > 0xFFFF else 1 for ch in text),
         UCS2_SINGLE_PART_UNITS,

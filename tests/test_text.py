@@ -149,6 +149,46 @@ def test_plain_part_counts_agree_with_oracle(text: str) -> None:
     assert count_parts(text) == oracle_parts(text)
 
 
+SINGLE_SEPTET = [ch for ch in plain_chars if ch not in GSM_EXTENSION_TABLE]
+
+
+@given(st.text(st.sampled_from(SINGLE_SEPTET), min_size=150, max_size=1000))
+def test_single_septet_texts_agree_with_oracle(text: str) -> None:
+    """Long plain texts with no two-septet character (counted without walking them)."""
+    assert count_parts(text) == oracle_parts(text)
+
+
+@given(
+    st.text(
+        st.characters(max_codepoint=0xFFFF, exclude_categories=["Cs"]), min_size=60, max_size=400
+    ).filter(lambda text: not is_plain_sendable(text))
+)
+def test_basic_plane_ucs2_texts_agree_with_oracle(text: str) -> None:
+    """Long UCS-2 texts with no surrogate pair (counted without walking them)."""
+    assert count_parts(text) == oracle_parts(text)
+
+
+@given(
+    st.text(
+        st.one_of(
+            st.characters(max_codepoint=0xFFFF, exclude_categories=["Cs"]),
+            st.characters(min_codepoint=0x10000),
+        ),
+        min_size=30,
+        max_size=400,
+    )
+)
+def test_texts_with_surrogate_pairs_agree_with_oracle(text: str) -> None:
+    """Emoji and other characters beyond U+FFFF mixed in: a pair never straddles two parts."""
+    assert count_parts(text) == oracle_parts(text)
+
+
+@given(st.text(st.sampled_from(plain_chars), min_size=150, max_size=3000))
+def test_long_plain_texts_agree_with_oracle(text: str) -> None:
+    """Many parts with escape pairs among them."""
+    assert count_parts(text) == oracle_parts(text)
+
+
 @given(st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=300))
 def test_encoding_is_lossless(text: str) -> None:
     encoded = encode_text(text)
