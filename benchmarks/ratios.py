@@ -36,6 +36,12 @@ def main(path: str) -> int:
             None,
         ),
         (
+            "459-character text: walking the characters (one escape pair) / no pair",
+            "test_count_parts_with_one_pair",
+            "test_count_parts_without_pairs",
+            None,
+        ),
+        (
             "1 MB, bad last line: Lark reading the whole body / ours",
             "test_lark_whole_late_error_1mb",
             "test_ours_late_error_1mb",

@@ -47,3 +47,15 @@ def test_to_http(benchmark: Any) -> None:
 @pytest.mark.benchmark(group="text-800-chars")
 def test_count_parts(benchmark: Any) -> None:
     assert benchmark(count_parts, LONG_TEXT) == 6
+
+
+@pytest.mark.benchmark(group="text-459-chars")
+def test_count_parts_without_pairs(benchmark: Any) -> None:
+    """Three full parts of one-septet characters: counted with one division."""
+    assert benchmark(count_parts, "x" * 459) == 3
+
+
+@pytest.mark.benchmark(group="text-459-chars")
+def test_count_parts_with_one_pair(benchmark: Any) -> None:
+    """The same length with one escape pair: the character walk (the baseline)."""
+    assert benchmark(count_parts, "x" * 457 + "{") == 3
