@@ -60,25 +60,13 @@ def test_sendmsg_in_process(benchmark: Any) -> None:
 
 @pytest.mark.benchmark(group="server-sendmsg-loopback")
 def test_wsgiref_constant_app_baseline(benchmark: Any) -> None:
-    import threading
-    from wsgiref.simple_server import make_server
+    from clickatell_protocol.server import _serving  # the server machinery `running` uses
 
-    from clickatell_protocol.server import _QuietHandler, _ThreadingServer  # same server class
-
-    httpd = make_server(
-        "127.0.0.1", 0, _constant_app, server_class=_ThreadingServer, handler_class=_QuietHandler
-    )
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with _serving(_constant_app) as httpd:
         request = HttpRequest(
             "POST", f"http://127.0.0.1:{httpd.server_port}/http/sendmsg", (), b"x=1"
         )
         assert benchmark(UrllibTransport().send, request).status == 200
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 @pytest.mark.benchmark(group="server-sendmsg-loopback")

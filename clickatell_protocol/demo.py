@@ -9,18 +9,16 @@ move when the demo says so, and the run takes a few seconds.
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from ._http import HttpRequest, HttpResponse, redact
 from .callbacks import CallbackUrlCheck, parse_status_callback
 from .client import Client
 from .errors import ApiError
 from .parsing import parse_response
-from .server import ManualClock, ReferenceServer, running
+from .server import ManualClock, ReferenceServer, _serving, running
 from .transport import UrllibTransport
 
 __all__ = ["run_demo"]
@@ -76,18 +74,8 @@ def _callback_receiver(received: list[Any]) -> Iterator[str]:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"OK"]
 
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = make_server("127.0.0.1", 0, app, handler_class=Quiet)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(app) as httpd:
         yield f"http://127.0.0.1:{httpd.server_port}/callbacks"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def run_demo(out: TextIO = sys.stdout) -> int:

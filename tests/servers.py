@@ -16,9 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from pydantic import SecretStr
 
@@ -42,6 +40,7 @@ from clickatell_protocol import (
     parse_request,
     render_response,
 )
+from clickatell_protocol.server import _serving
 
 
 class _PlainHandler(BaseHTTPRequestHandler):
@@ -100,15 +99,6 @@ def plain_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 class FakeClickatell:
@@ -187,16 +177,8 @@ class FakeClickatell:
 def fake_clickatell(**kwargs: Any) -> Iterator[tuple[str, FakeClickatell]]:
     """Serve a :class:`FakeClickatell` on a free loopback port; yields (base URL, state)."""
     fake = FakeClickatell(**kwargs)
-    server = make_server(
-        "127.0.0.1", 0, fake.app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", fake
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(fake.app) as server:
+        yield f"http://127.0.0.1:{server.server_port}", fake
 
 
 def refused_url() -> str:

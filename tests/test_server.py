@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlencode
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -37,7 +36,7 @@ from clickatell_protocol import (
     parse_status_callback,
 )
 from clickatell_protocol.pytest_plugin import ClickatellServer
-from clickatell_protocol.server import ManualClock, ReferenceServer, Store, running
+from clickatell_protocol.server import ManualClock, ReferenceServer, Store, _serving, running
 from clickatell_protocol.transport import AsyncHttpxTransport, HttpxTransport, UrllibTransport
 
 NUMBER = "447700900123"
@@ -297,22 +296,11 @@ class _Receiver:
         return [b"OK"]
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @contextmanager
 def receiver(failures: int = 0, port: int = 0) -> Iterator[tuple[str, _Receiver]]:
     app = _Receiver(failures)
-    httpd = make_server("127.0.0.1", port, app, handler_class=_Quiet)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(app, port=port) as httpd:
         yield f"http://127.0.0.1:{httpd.server_port}/cb", app
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @pytest.mark.parametrize("style", ["http_get", "http_post", "xml_post", "soap_get"])

@@ -14,7 +14,7 @@ fixture gives a test one with an account and a clock it can advance.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from socketserver import ThreadingMixIn
@@ -56,6 +56,29 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @contextmanager
+def _serving(
+    app: Callable[..., Iterable[bytes]], host: str = "127.0.0.1", port: int = 0, quiet: bool = True
+) -> Iterator[WSGIServer]:
+    """Serve any WSGI ``app`` (threaded ``wsgiref``) until the block ends; yield the server,
+    whose ``server_port`` is the port picked when ``port`` is 0."""
+    handler = _QuietHandler if quiet else WSGIRequestHandler
+    httpd = make_server(host, port, app, server_class=_ThreadingServer, handler_class=handler)
+    serving = threading.Thread(
+        target=httpd.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="clickatell-serve",
+        daemon=True,
+    )
+    serving.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        serving.join(timeout=5)
+
+
+@contextmanager
 def running(
     app: ReferenceServer,
     host: str = "127.0.0.1",
@@ -69,16 +92,7 @@ def running(
     ``port=0`` picks a free port. Every ``tick_every`` seconds a background thread advances
     message statuses and delivers due callbacks (``None``: only when asked, ``app.tick()``).
     """
-    handler = _QuietHandler if quiet else WSGIRequestHandler
-    httpd = make_server(host, port, app, server_class=_ThreadingServer, handler_class=handler)
     stop = threading.Event()
-    serving = threading.Thread(
-        target=httpd.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        name="clickatell-serve",
-        daemon=True,
-    )
-    serving.start()
     ticking = None
     if tick_every is not None:
 
@@ -87,12 +101,12 @@ def running(
                 app.tick()
 
         ticking = threading.Thread(target=tick, name="clickatell-tick", daemon=True)
-        ticking.start()
-    try:
-        yield f"http://{host}:{httpd.server_port}"
-    finally:
-        stop.set()
-        httpd.shutdown()
-        httpd.server_close()
+    with _serving(app, host, port, quiet) as httpd:
         if ticking is not None:
-            ticking.join(timeout=5)
+            ticking.start()
+        try:
+            yield f"http://{host}:{httpd.server_port}"
+        finally:
+            stop.set()
+            if ticking is not None:
+                ticking.join(timeout=5)
