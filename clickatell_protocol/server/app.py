@@ -73,7 +73,7 @@ from ..responses import (
 )
 from ..text import gsm_parts
 from ..transport import Transport, UrllibTransport
-from .store import AccountRow, Store, verify_password
+from .store import AccountRow, Store, add_credits, verify_password
 
 __all__ = ["ReferenceServer"]
 
@@ -447,18 +447,9 @@ class ReferenceServer:
             status = 11 if out.due is not None else 3
             next_change = out.due if out.due is not None else now + self.delivery_delay
             with self.store.transaction() as db:
-                credits = Decimal(
-                    db.execute(
-                        "SELECT credits FROM accounts WHERE api_id = ?", (account.api_id,)
-                    ).fetchone()[0]
-                )
-                if credits < charge:
+                if not add_credits(db, account.api_id, -charge):
                     lines.append(Rejected(code=301, description="No credit left", to=number))
                     continue
-                db.execute(
-                    "UPDATE accounts SET credits = ? WHERE api_id = ?",
-                    (str(credits - charge), account.api_id),
-                )
                 db.execute(
                     "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -512,15 +503,7 @@ class ReferenceServer:
             # Stopped before it left the queue: cancelled (006) and its credits refunded.
             now = self.clock()
             with self.store.transaction() as db:
-                credits = Decimal(
-                    db.execute(
-                        "SELECT credits FROM accounts WHERE api_id = ?", (account.api_id,)
-                    ).fetchone()[0]
-                )
-                db.execute(
-                    "UPDATE accounts SET credits = ? WHERE api_id = ?",
-                    (str(credits + Decimal(row["charge"])), account.api_id),
-                )
+                add_credits(db, account.api_id, Decimal(row["charge"]))
                 db.execute(
                     "UPDATE messages SET status = 6, charge = '0', next_change = NULL "
                     "WHERE apimsgid = ?",
@@ -541,6 +524,7 @@ class ReferenceServer:
         """
         moved = 0
         now = self.clock()
+        accounts: dict[str, AccountRow | None] = {}  # looked up once per account, not per message
         while True:
             # Selected and moved in one transaction: two threads advancing at once (a request
             # and the background tick) never move the same message twice.
@@ -562,7 +546,10 @@ class ReferenceServer:
                         "UPDATE messages SET status = ?, next_change = ? WHERE apimsgid = ?",
                         (status, later, row["apimsgid"]),
                     )
-                    account = self.store.account(row["api_id"])
+                    api_id = row["api_id"]
+                    if api_id not in accounts:
+                        accounts[api_id] = self.store.account(api_id)
+                    account = accounts[api_id]
                     if account is not None:
                         self._queue_callback(db, account, row["apimsgid"], status, now)
                     moved += 1
@@ -576,15 +563,7 @@ class ReferenceServer:
             ).fetchone()
             if row is None:
                 raise _Refused(101)
-            credits = Decimal(
-                db.execute(
-                    "SELECT credits FROM accounts WHERE api_id = ?", (account.api_id,)
-                ).fetchone()[0]
-            )
-            db.execute(
-                "UPDATE accounts SET credits = ? WHERE api_id = ?",
-                (str(credits + Decimal(row["credits"])), account.api_id),
-            )
+            add_credits(db, account.api_id, Decimal(row["credits"]))
             db.execute(
                 "UPDATE vouchers SET redeemed_by = ? WHERE token = ?", (account.api_id, token)
             )

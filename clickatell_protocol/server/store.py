@@ -108,6 +108,19 @@ def verify_password(password: str, salt: bytes, expected: bytes) -> bool:
     return hmac.compare_digest(hash_password(password, salt)[1], expected)
 
 
+def add_credits(db: sqlite3.Connection, api_id: str, amount: Decimal) -> bool:
+    """Add ``amount`` (negative: spend) to an account's credits inside the caller's transaction.
+
+    Returns ``False``, changing nothing, when spending would take the credits below zero.
+    """
+    row = db.execute("SELECT credits FROM accounts WHERE api_id = ?", (api_id,)).fetchone()
+    credits = Decimal(row[0]) + amount
+    if credits < 0:
+        return False
+    db.execute("UPDATE accounts SET credits = ? WHERE api_id = ?", (str(credits), api_id))
+    return True
+
+
 @dataclass(frozen=True)
 class AccountRow:
     """An account as stored (the password only as salt and hash)."""
