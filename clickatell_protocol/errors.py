@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from .codes import ErrorCode
 
 if TYPE_CHECKING:
+    from .requests import Request
     from .responses import ErrorReply, SendResult
 
 __all__ = [
@@ -51,6 +52,12 @@ class RequestRejected(ProtocolError):
         parameter: the wire name of the offending parameter, or ``None``.
         http_status: the HTTP status a server answers with: 200 for every API error, as the real
             service does; 404 for :class:`UnknownEndpoint`.
+        invalid_recipients: for a 105 on a request to several recipients: each invalid
+            recipient by its position in ``to``, as given (empty otherwise).
+        partial: with ``invalid_recipients``, the request as the real service carries it out:
+            validated with the valid recipients only (``to`` is empty when none is valid). A
+            server sends to those and answers each invalid one with its own
+            ``ERR: 105 ... To:`` line. ``None`` when the request is refused as a whole.
     """
 
     http_status: int = 200
@@ -60,6 +67,8 @@ class RequestRejected(ProtocolError):
         self.description = _description(self.code)
         self.detail = detail
         self.parameter = parameter
+        self.invalid_recipients: dict[int, str] = {}
+        self.partial: Request | None = None
         super().__init__(f"{self.to_wire()} ({detail})")
 
     def to_wire(self) -> str:

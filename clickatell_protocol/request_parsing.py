@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from .errors import RequestRejected, UnknownEndpoint
 from .limits import DEFAULT_LIMITS, Limits
-from .requests import COMMANDS, ERROR_TYPE, Request, SendItem
+from .requests import COMMANDS, ERROR_TYPE, Request, SendItem, _Broken, _msisdn
 
 __all__ = ["command_for_path", "parse_request"]
 
@@ -176,4 +176,43 @@ def parse_request(
     try:
         return model.model_validate(data, context=context)
     except ValidationError as error:
-        raise _rejection(model, error) from None
+        rejected = _rejection(model, error)
+    if rejected.code == 105 and rejected.parameter == "to":
+        _keep_valid_recipients(rejected, model, data, context)
+    raise rejected
+
+
+# A well-formed number that stands in for the recipients while the rest of a request whose
+# recipients are all invalid is validated; it never reaches the result.
+_STAND_IN: Final = "1000000"
+
+
+def _keep_valid_recipients(
+    rejected: RequestRejected,
+    model: type[Request],
+    data: dict[str, Any],
+    context: Mapping[str, Any],
+) -> None:
+    """Several recipients, some invalid: fill ``rejected.invalid_recipients`` and
+    ``rejected.partial`` when the request is otherwise valid, as the real service sends to the
+    valid recipients and answers each invalid one on its own line."""
+    numbers = str(data.get("to", "")).split(",")
+    if len(numbers) < 2 or len(numbers) > context["limits"].max_recipients(context["method"]):
+        return
+    invalid: dict[int, str] = {}
+    valid: list[str] = []
+    for position, number in enumerate(numbers):
+        try:
+            valid.append(_msisdn(number))
+        except _Broken:
+            invalid[position] = number.strip()
+    if not invalid:
+        return
+    try:
+        partial = model.model_validate(
+            {**data, "to": ",".join(valid) or _STAND_IN}, context=context
+        )
+    except ValidationError:
+        return  # something else is wrong too: the request is refused as a whole
+    rejected.invalid_recipients = invalid
+    rejected.partial = partial if valid else partial.model_copy(update={"to": []})

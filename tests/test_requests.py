@@ -493,3 +493,41 @@ def test_query_by_climsgid_synonym_round_trips() -> None:
 def test_max_credits_is_decimal() -> None:
     model = get("sendmsg", **send(max_credits="2.50"))
     assert model.max_credits == Decimal("2.50")  # type: ignore[attr-defined]
+
+
+LONG = "x" * 200  # two parts
+
+
+@pytest.mark.parametrize(
+    ("to", "rest", "valid", "invalid"),
+    [
+        # Some invalid among several: the rest is carried out, each invalid one answered.
+        (
+            "447700900123,12ab,447700900456",
+            "&concat=2",
+            ["447700900123", "447700900456"],
+            {1: "12ab"},
+        ),
+        ("x,447700900123", "&concat=2", ["447700900123"], {0: "x"}),
+        # All invalid: nothing to send, every number still answered.
+        ("12,34", "&concat=2", [], {0: "12", 1: "34"}),
+        # A single recipient, or a rule checked after the recipients broken too (113: more
+        # parts than concat allows): refused as a whole.
+        ("12ab", "&concat=2", None, {}),
+        ("12ab,447700900123", "&concat=1", None, {}),
+    ],
+)
+def test_invalid_recipients_among_several_leave_the_rest(
+    to: str, rest: str, valid: list[str] | None, invalid: dict[int, str]
+) -> None:
+    with pytest.raises(RequestRejected) as caught:
+        parse_request("POST", "/http/sendmsg", f"session_id={SID}&to={to}&text={LONG}{rest}")
+    rejected = caught.value
+    assert rejected.code == 105
+    assert rejected.invalid_recipients == invalid
+    if valid is None:
+        assert rejected.partial is None
+    else:
+        assert isinstance(rejected.partial, SendMsg)
+        assert rejected.partial.to == valid
+        assert rejected.partial.text == LONG

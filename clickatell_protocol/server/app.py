@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, cast
-from urllib.parse import quote_plus
 
 from pydantic import SecretStr
 
@@ -34,7 +33,7 @@ from ..codes import ErrorCode, statuses_for_callback
 from ..errors import RequestRejected, TransportError, UnknownEndpoint
 from ..limits import DEFAULT_LIMITS, SESSION_IDLE_TIMEOUT, Limits
 from ..rendering import render_response
-from ..request_parsing import _parameters, parse_request
+from ..request_parsing import parse_request
 from ..requests import (
     Auth,
     DelMsg,
@@ -52,8 +51,6 @@ from ..requests import (
     SiPush,
     StartBatch,
     TokenPay,
-    _Broken,
-    _msisdn,
 )
 from ..responses import (
     Accepted,
@@ -91,7 +88,6 @@ CALLBACK_RETRIES: Final = (
     timedelta(days=3),
 )
 MAX_BODY: Final = 1024 * 1024
-_STAND_IN: Final = "1000000"
 
 
 def _error(code: int, description: str | None = None) -> ErrorReply:
@@ -243,12 +239,12 @@ class ReferenceServer:
         try:
             model = parse_request(method, target, body, limits=self.limits, now=self.clock())
         except RequestRejected as rejected:
-            partial = self._without_invalid_recipients(rejected, method, target, body)
-            if partial is None:
+            if rejected.partial is None:
                 raise
-            model, invalid = partial
+            # Like the real service: send to the valid recipients, answer each invalid one.
+            model = rejected.partial
             account = self._authenticate(model, remote_addr)
-            return self._send_command(account, model, invalid)
+            return self._send_command(account, model, rejected.invalid_recipients)
         account = self._authenticate(model, remote_addr)
         if isinstance(model, Auth):
             session = secrets.token_hex(16)
@@ -283,49 +279,6 @@ class ReferenceServer:
                 db.execute("UPDATE batches SET ended = 1 WHERE batch_id = ?", (model.batch_id,))
             return BatchEnded()
         raise _Refused(101)  # pragma: no cover - every command is handled above
-
-    def _without_invalid_recipients(
-        self, rejected: RequestRejected, method: str, target: str, body: bytes
-    ) -> tuple[Request, dict[int, str]] | None:
-        """Several recipients, some invalid: like the real service, send to the valid ones and
-        answer the others with their own ``ERR: 105`` line (None when this does not apply)."""
-        if rejected.code != 105 or rejected.parameter != "to":
-            return None
-        path, _, query = target.partition("?")
-        pairs = _parameters(query, where="query string")
-        if method.upper() == "POST":
-            pairs += _parameters(body.decode("latin-1"), where="body")
-        values = [value for key, value in pairs if key == "to"]
-        if len(values) != 1:
-            return None
-        numbers = values[0].split(",")
-        if len(numbers) < 2 or len(numbers) > self.limits.max_recipients(method):
-            return None
-        invalid: dict[int, str] = {}
-        valid: list[str] = []
-        for position, number in enumerate(numbers):
-            try:
-                valid.append(_msisdn(number))
-            except _Broken:
-                invalid[position] = number.strip()
-        if not invalid:
-            return None
-        # Validate the rest of the request with the valid numbers only (with a stand-in number
-        # when none is valid: the request is still authenticated and each number answered).
-        kept = ",".join(valid) or _STAND_IN
-        rebuilt = "&".join(
-            f"{key}={quote_plus(kept if key == 'to' else value, safe=',', encoding='latin-1')}"
-            for key, value in pairs
-        )
-        try:
-            parsed = parse_request(
-                "POST", path, rebuilt.encode("ascii"), limits=self.limits, now=self.clock()
-            )
-        except RequestRejected:
-            return None
-        if not valid:
-            parsed = parsed.model_copy(update={"to": []})
-        return parsed, invalid
 
     # -- authentication -------------------------------------------------------------------
 
