@@ -72,22 +72,21 @@ __all__ = ["AsyncClient", "Client"]
 
 _R = TypeVar("_R")
 
-# Validates a command's parameters before any I/O; never sent.
+# Stands in for the session while a command is validated, before any I/O; never sent.
 _PLACEHOLDER_SESSION: Final = SecretStr("0" * 32)
 
 
 @dataclass(frozen=True)
 class _Call:
-    """One command to run: the model, its parameters (no credentials), its recipients."""
+    """One command to run: the request, validated with a placeholder session, and the
+    recipients its answer lines are matched to."""
 
-    model: type[Request]
-    params: dict[str, Any]
+    request: Request
     recipients: list[str] | None = None
 
-    def build(self, session_id: SecretStr, limits: Limits) -> Request:
-        return self.model.model_validate(
-            {"session_id": session_id, **self.params}, context={"limits": limits}
-        )
+    def with_session(self, session_id: SecretStr) -> Request:
+        """The request as sent (validated once already; only the session differs)."""
+        return self.request.model_copy(update={"session_id": session_id})
 
 
 @dataclass
@@ -191,6 +190,15 @@ class _Core:
 
     # -- commands --------------------------------------------------------------------------
 
+    def _call(
+        self, model: type[Request], params: dict[str, Any], recipients: list[str] | None = None
+    ) -> _Call:
+        """Validate a command now, before any I/O (raises pydantic's ``ValidationError``)."""
+        request = model.model_validate(
+            {"session_id": _PLACEHOLDER_SESSION, **params}, context={"limits": self.limits}
+        )
+        return _Call(request, recipients)
+
     def _send_calls(
         self,
         model: type[SendMsg] | type[QuickSend] | type[SiPush] | type[IndPush],
@@ -199,13 +207,10 @@ class _Core:
     ) -> list[_Call]:
         numbers = [to] if isinstance(to, str) else list(to)
         cap = self.limits.max_recipients(self.method)
-        calls = [
-            _Call(model, {**params, "to": numbers[i : i + cap]}, numbers[i : i + cap])
+        return [
+            self._call(model, {**params, "to": numbers[i : i + cap]}, numbers[i : i + cap])
             for i in range(0, len(numbers), cap)
-        ] or [_Call(model, {**params, "to": []}, [])]
-        for call in calls:
-            call.build(_PLACEHOLDER_SESSION, self.limits)
-        return calls
+        ] or [self._call(model, {**params, "to": []}, [])]
 
     def _text_params(self, text: str | None, params: dict[str, Any]) -> dict[str, Any]:
         """Encode ``text`` unless the caller chose the encoding; size ``concat`` to it."""
@@ -223,15 +228,13 @@ class _Core:
         extra = {"unicode": True} if encoded.unicode else {}
         return {**params, **extra, "text": encoded.text}
 
-    @staticmethod
-    def _by_id(model: type[Request], apimsgid: str | None, climsgid: str | None) -> _Call:
+    def _by_id(self, model: type[Request], apimsgid: str | None, climsgid: str | None) -> _Call:
         ids = {"apimsgid": apimsgid, "climsgid": climsgid}
-        return _Call(model, {key: value for key, value in ids.items() if value is not None})
+        return self._call(model, {key: value for key, value in ids.items() if value is not None})
 
-    @staticmethod
-    def _item(batch_id: str, to: str | Iterable[str], fields: dict[int, str] | None) -> _Call:
+    def _item(self, batch_id: str, to: str | Iterable[str], fields: dict[int, str] | None) -> _Call:
         numbers = [to] if isinstance(to, str) else list(to)
-        return _Call(
+        return self._call(
             SendItem, {"batch_id": batch_id, "to": numbers, "fields": fields or {}}, numbers
         )
 
@@ -318,11 +321,10 @@ class Client(_Core):
             return self._session.session_id
 
     def _run(self, call: _Call, kind: type[_R]) -> _R:
-        call.build(_PLACEHOLDER_SESSION, self.limits)
         reauthenticated, attempt = False, 0
         while True:
             session_id = self._session_id()
-            reply = self._exchange(call.build(session_id, self.limits), call)
+            reply = self._exchange(call.with_session(session_id), call)
             with self._lock:
                 self._touch()
             action = self._decide(reply, reauthenticated, attempt)
@@ -361,7 +363,7 @@ class Client(_Core):
 
     def ping(self) -> PingOK:
         """Extend the session by another 15 minutes."""
-        return self._run(_Call(Ping, {}), PingOK)
+        return self._run(self._call(Ping, {}), PingOK)
 
     def send(
         self, to: str | Iterable[str], text: str | None = None, **parameters: Any
@@ -400,19 +402,19 @@ class Client(_Core):
 
     def balance(self) -> Balance:
         """The account's credit."""
-        return self._run(_Call(GetBalance, {}), Balance)
+        return self._run(self._call(GetBalance, {}), Balance)
 
     def pay_token(self, token: str) -> TokenPaid:
         """Redeem a 16-digit voucher."""
-        return self._run(_Call(TokenPay, {"token": token}), TokenPaid)
+        return self._run(self._call(TokenPay, {"token": token}), TokenPaid)
 
     def coverage(self, msisdn: str) -> Coverage:
         """Whether a number's prefix is routed, and at what charge."""
-        return self._run(_Call(RouteCoverage, {"msisdn": msisdn}), Coverage)
+        return self._run(self._call(RouteCoverage, {"msisdn": msisdn}), Coverage)
 
     def start_batch(self, template: str, **parameters: Any) -> BatchStarted:
         """Define a batch template (``#field1#`` ...) and its sending options."""
-        return self._run(_Call(StartBatch, {"template": template, **parameters}), BatchStarted)
+        return self._run(self._call(StartBatch, {"template": template, **parameters}), BatchStarted)
 
     def send_item(
         self, batch_id: str, to: str | Iterable[str], fields: dict[int, str] | None = None
@@ -426,7 +428,7 @@ class Client(_Core):
 
     def end_batch(self, batch_id: str) -> BatchEnded:
         """Close a batch."""
-        return self._run(_Call(EndBatch, {"batch_id": batch_id}), BatchEnded)
+        return self._run(self._call(EndBatch, {"batch_id": batch_id}), BatchEnded)
 
     def si_push(
         self, to: str | Iterable[str], si_id: str, si_url: str, si_text: str, **parameters: Any
@@ -496,11 +498,10 @@ class AsyncClient(_Core):
             return self._session.session_id
 
     async def _run(self, call: _Call, kind: type[_R]) -> _R:
-        call.build(_PLACEHOLDER_SESSION, self.limits)
         reauthenticated, attempt = False, 0
         while True:
             session_id = await self._session_id()
-            reply = await self._exchange(call.build(session_id, self.limits), call)
+            reply = await self._exchange(call.with_session(session_id), call)
             self._touch()
             action = self._decide(reply, reauthenticated, attempt)
             if action == "return":
@@ -535,7 +536,7 @@ class AsyncClient(_Core):
 
     async def ping(self) -> PingOK:
         """See :meth:`Client.ping`."""
-        return await self._run(_Call(Ping, {}), PingOK)
+        return await self._run(self._call(Ping, {}), PingOK)
 
     async def send(
         self, to: str | Iterable[str], text: str | None = None, **parameters: Any
@@ -564,20 +565,20 @@ class AsyncClient(_Core):
 
     async def balance(self) -> Balance:
         """See :meth:`Client.balance`."""
-        return await self._run(_Call(GetBalance, {}), Balance)
+        return await self._run(self._call(GetBalance, {}), Balance)
 
     async def pay_token(self, token: str) -> TokenPaid:
         """See :meth:`Client.pay_token`."""
-        return await self._run(_Call(TokenPay, {"token": token}), TokenPaid)
+        return await self._run(self._call(TokenPay, {"token": token}), TokenPaid)
 
     async def coverage(self, msisdn: str) -> Coverage:
         """See :meth:`Client.coverage`."""
-        return await self._run(_Call(RouteCoverage, {"msisdn": msisdn}), Coverage)
+        return await self._run(self._call(RouteCoverage, {"msisdn": msisdn}), Coverage)
 
     async def start_batch(self, template: str, **parameters: Any) -> BatchStarted:
         """See :meth:`Client.start_batch`."""
         return await self._run(
-            _Call(StartBatch, {"template": template, **parameters}), BatchStarted
+            self._call(StartBatch, {"template": template, **parameters}), BatchStarted
         )
 
     async def send_item(
@@ -592,7 +593,7 @@ class AsyncClient(_Core):
 
     async def end_batch(self, batch_id: str) -> BatchEnded:
         """See :meth:`Client.end_batch`."""
-        return await self._run(_Call(EndBatch, {"batch_id": batch_id}), BatchEnded)
+        return await self._run(self._call(EndBatch, {"batch_id": batch_id}), BatchEnded)
 
     async def si_push(
         self, to: str | Iterable[str], si_id: str, si_url: str, si_text: str, **parameters: Any
