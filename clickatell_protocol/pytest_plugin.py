@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from .client import Client
+from .client import AsyncClient, Client
 from .server import ManualClock, ReferenceServer, running
-from .transport import UrllibTransport
+from .transport import AsyncTransport, Transport, UrllibTransport
 
 __all__ = ["ClickatellServer", "clickatell_server"]
 
@@ -43,17 +43,24 @@ class ClickatellServer:
     clock: ManualClock
     server: ReferenceServer
 
-    def client(self, **options: Any) -> Client:
-        """A :class:`Client` for the account, on the server's clock."""
-        options.setdefault("clock", self.clock)
-        return Client(
-            UrllibTransport(timeout=10),
-            api_id=self.api_id,
-            user=self.user,
-            password=self.password,
-            base_url=self.base_url,
+    def client(self, transport: Transport | None = None, **options: Any) -> Client:
+        """A :class:`Client` for the account, on the server's clock (``transport`` defaults
+        to :class:`UrllibTransport`; ``options`` go to the client)."""
+        return Client(transport or UrllibTransport(timeout=10), **self._options(options))
+
+    def async_client(self, transport: AsyncTransport, **options: Any) -> AsyncClient:
+        """An :class:`AsyncClient` for the account over ``transport``, on the server's clock."""
+        return AsyncClient(transport, **self._options(options))
+
+    def _options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "api_id": self.api_id,
+            "user": self.user,
+            "password": self.password,
+            "base_url": self.base_url,
+            "clock": self.clock,
             **options,
-        )
+        }
 
 
 @pytest.fixture

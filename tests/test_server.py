@@ -24,7 +24,6 @@ from strategies import CONTEXT, request_kwargs
 from clickatell_protocol import (
     COMMANDS,
     Accepted,
-    AsyncClient,
     Client,
     ErrorReply,
     HttpRequest,
@@ -60,14 +59,7 @@ def test_every_command(clickatell_server: ClickatellServer, transport: str) -> N
     server.server.add_voucher("1234567812345678", credits=50, value="605")
     server.server.add_prefix("4477009009", routable=False)
     chosen = UrllibTransport() if transport == "urllib" else HttpxTransport()
-    client = Client(
-        chosen,
-        api_id=server.api_id,
-        user=server.user,
-        password=server.password,
-        base_url=server.base_url,
-        clock=server.clock,
-    )
+    client = server.client(chosen)
     assert client.authenticate().kind == "auth_ok"
     assert client.ping().kind == "ping_ok"
     sent = client.send([NUMBER, "447700900456", "447700900901"], "Hello", climsgid="ref1")
@@ -593,14 +585,7 @@ def test_every_command_async(clickatell_server: ClickatellServer) -> None:
 
     async def walk() -> None:
         async with AsyncHttpxTransport() as transport:
-            client = AsyncClient(
-                transport,
-                api_id=server.api_id,
-                user=server.user,
-                password=server.password,
-                base_url=server.base_url,
-                clock=server.clock,
-            )
+            client = server.async_client(transport)
             assert (await client.authenticate()).kind == "auth_ok"
             assert (await client.ping()).kind == "ping_ok"
             sent = await client.send([NUMBER, "447700900456"], "Hello", climsgid="async1")
