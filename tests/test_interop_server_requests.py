@@ -80,3 +80,29 @@ def test_kannel_and_perl_sdk_parameters_are_ignored(clickatell_server: Clickatel
     sid = session.session_id.get_secret_value()  # type: ignore[attr-defined]
     ping = f"{_credentials(server)}&session_id={sid}".encode()
     assert _post(server, "/http/ping", ping, FORM).kind == "ping_ok"  # type: ignore[attr-defined]
+
+
+# (the invalid recipient as it goes in the query) beside a valid one: the valid one is sent,
+# the invalid one answered with its own 105 line, and the answer agrees with what was stored.
+@pytest.mark.parametrize(
+    ("invalid", "charset"),
+    [
+        pytest.param("%B2", "ISO-8859-1", id="superscript-two-latin-1"),
+        pytest.param("%C2%B2", "UTF-8", id="superscript-two-utf-8"),
+        pytest.param("%C2%A0", "UTF-8", id="nbsp"),
+        pytest.param("+", "UTF-8", id="raw-plus"),
+        pytest.param("4477%D9%A1", "UTF-8", id="arabic-indic-one"),
+    ],
+)
+def test_a_non_ascii_digit_beside_a_valid_recipient_is_answered_105(
+    clickatell_server: ClickatellServer, invalid: str, charset: str
+) -> None:
+    server = clickatell_server
+    body = f"{_credentials(server)}&to={NUMBER},{invalid}&text=Hi"
+    reply = _post(server, "/http/sendmsg", body.encode(), f"{FORM}; charset={charset}")
+    assert isinstance(reply, SendResult), reply
+    first, second = reply.results
+    assert isinstance(first, Accepted) and first.to == NUMBER
+    assert second.code == 105 and second.to in ("", None)  # type: ignore[union-attr]
+    assert len(server.server.store.query("SELECT 1 FROM messages")) == 1
+    assert server.server.internal_errors == 0

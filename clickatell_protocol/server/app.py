@@ -405,7 +405,8 @@ class ReferenceServer:
         for position in sorted(invalid):
             # A number that is not digits cannot be written back; like real servers, answer
             # it with an empty "To: " (the client knows it by its position).
-            number = invalid[position] if invalid[position].isdigit() else ""
+            # ASCII digits only: str.isdigit is also true of '²', which no answer may carry.
+            number = invalid[position] if re.fullmatch("[0-9]+", invalid[position]) else ""
             lines.insert(
                 position,
                 Rejected(code=105, description="Invalid destination address", to=number),
