@@ -262,7 +262,15 @@ class ReferenceServer:
             return 200, "ERR: 901, Internal error"
 
     def _answer(self, model: Request, invalid: dict[int, str], remote_addr: str) -> str:
-        """Authenticate, run the command and render its answer, all in one transaction."""
+        """Authenticate, run the command and render its answer, all in one transaction.
+
+        Credentials are checked first, outside it: the password hash is deliberately slow, and
+        the transaction holds the store's lock.
+        """
+        try:
+            self._check_credentials(model)
+        except _Refused as refused:
+            return render_response(refused.reply)
         with self.store.transaction():
             try:
                 account = self._authenticate(model, remote_addr)
@@ -313,13 +321,41 @@ class ReferenceServer:
 
     # -- authentication -------------------------------------------------------------------
 
+    def _check_credentials(self, model: Request) -> None:
+        """Check the ``api_id``/``user``/``password`` of a request that carries them.
+
+        Every check always runs (against a stand-in when the api_id is unknown), in constant
+        time, and every mismatch has the same answer: neither the timing nor the code tells
+        which credential was wrong or whether the account exists.
+
+        Raises:
+            _Refused: 001 for every credential mismatch (see ``CREDENTIALS_MISMATCH``).
+        """
+        if getattr(model, "session_id", None) is not None:
+            return
+        account = self.store.account(str(model.api_id))  # type: ignore[attr-defined]
+        user = model.user  # type: ignore[attr-defined]
+        password = model.password.get_secret_value()  # type: ignore[attr-defined]
+        user_ok = secrets.compare_digest(
+            user.encode("utf-8", "surrogatepass"),
+            (account.user if account else "").encode("utf-8", "surrogatepass"),
+        )
+        password_ok = verify_password(
+            password,
+            account.password_salt if account else _NO_ACCOUNT_SALT,
+            account.password_hash if account else _NO_ACCOUNT_HASH,
+        )
+        if account is None or not (user_ok and password_ok):
+            raise _Refused(CREDENTIALS_MISMATCH)
+
     def _authenticate(self, model: Request, remote_addr: str) -> AccountRow:
-        """The account a request acts for (inside the request's transaction).
+        """The account a request acts for (inside the request's transaction; credentials were
+        checked before it by :meth:`_check_credentials`).
 
         Raises:
             _Refused: 003 for an unknown or expired session (an expired one is deleted);
-                001 for every credential mismatch (see ``CREDENTIALS_MISMATCH``); 007 for
-                an address the account does not allow.
+                001 for an account gone since its credentials were checked; 007 for an
+                address the account does not allow.
         """
         session = getattr(model, "session_id", None)
         now = self.clock().timestamp()
@@ -343,23 +379,12 @@ class ReferenceServer:
             account = self.store.account(row["api_id"])
             assert account is not None
         else:
-            account = self.store.account(str(model.api_id))  # type: ignore[attr-defined]
-            user = model.user  # type: ignore[attr-defined]
-            password = model.password.get_secret_value()  # type: ignore[attr-defined]
-            # Every check always runs (against a stand-in when the api_id is unknown), in
-            # constant time, and every mismatch has the same answer: neither the timing nor
-            # the code tells which credential was wrong or whether the account exists.
-            user_ok = secrets.compare_digest(
-                user.encode("utf-8", "surrogatepass"),
-                (account.user if account else "").encode("utf-8", "surrogatepass"),
-            )
-            password_ok = verify_password(
-                password,
-                account.password_salt if account else _NO_ACCOUNT_SALT,
-                account.password_hash if account else _NO_ACCOUNT_HASH,
-            )
-            if account is None or not (user_ok and password_ok):
+            # The credentials were checked by _check_credentials; an account deleted since
+            # fails like any other mismatch.
+            found = self.store.account(str(model.api_id))  # type: ignore[attr-defined]
+            if found is None:
                 raise _Refused(CREDENTIALS_MISMATCH)
+            account = found
         if account.allowed_ips and remote_addr not in account.allowed_ips:
             raise _Refused(7)
         return account
