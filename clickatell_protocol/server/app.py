@@ -140,6 +140,17 @@ class _Outgoing:
 class ReferenceServer:
     """A Clickatell HTTP API server with durable state; call it as a WSGI application.
 
+    Choices where the spec leaves room:
+
+    - Every credential mismatch (unknown ``api_id``, unknown user, wrong password) is
+      ``ERR: 001, Authentication failed``, after the same work, so neither the code nor the
+      timing tells whether an account or user exists. 108 is for a missing or malformed
+      ``api_id`` only.
+    - ``max_credits`` caps a message's whole charge (every part): a message that would cost
+      more gets an ID but ends at status 009 (routing error), uncharged [S238 §5.2.8].
+    - ``senditem``/``quicksend`` enforce the ``concat`` given to ``startbatch`` (113).
+    - Session ids are stored only as keyed hashes (see :class:`Store`).
+
     Args:
         store: the state (default: a fresh in-memory database).
         clock: the current time, aware; inject a controllable one in tests.
