@@ -122,9 +122,6 @@ def _auth_only() -> dict[str, str]:
     return dict(CREDENTIALS)
 
 
-FAILING_STEPS = ["render_response", "_queue_callback"]
-
-
 @pytest.mark.parametrize(
     ("query", "params"),
     [
