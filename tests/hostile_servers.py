@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -68,14 +69,15 @@ def _read_request(conn: socket.socket) -> RawRequest | None:
 
 
 @contextmanager
-def raw_server(script: Script) -> Iterator[RawServer]:
-    """Serve ``script`` on a free loopback port until the block ends."""
+def raw_server(script: Script, tls: ssl.SSLContext | None = None) -> Iterator[RawServer]:
+    """Serve ``script`` on a free loopback port until the block ends (over TLS with ``tls``)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     listener.settimeout(0.05)
     port = listener.getsockname()[1]
-    server = RawServer(f"http://127.0.0.1:{port}", port)
+    scheme = "https" if tls is not None else "http"
+    server = RawServer(f"{scheme}://127.0.0.1:{port}", port)
     stop = threading.Event()
     workers: list[threading.Thread] = []
 
@@ -83,6 +85,8 @@ def raw_server(script: Script) -> Iterator[RawServer]:
         with conn:
             conn.settimeout(5)
             try:
+                if tls is not None:
+                    conn = tls.wrap_socket(conn, server_side=True)
                 request = _read_request(conn)
                 if request is None:
                     return

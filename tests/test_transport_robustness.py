@@ -177,7 +177,7 @@ def test_the_timeout_is_a_total_deadline(make: Callable[..., Send], data: bytes)
     assert elapsed < 5, elapsed
 
 
-def test_a_stalled_connect_phase_counts_against_the_deadline(make: Callable[..., Send]) -> None:
+def test_a_server_that_never_answers_is_held_to_the_deadline(make: Callable[..., Send]) -> None:
     # The server reads the request and answers nothing: the deadline, not the drip, ends it.
     with raw_server(stall(b"", seconds=10)) as server:
         started = time.monotonic()
