@@ -40,7 +40,7 @@ _LOGGERS: Final = (
 )
 
 
-class SecretsFilter(logging.Filter):
+class _SecretsFilter(logging.Filter):
     """Masks ``password=`` and ``session_id=`` values in a record's message (its arguments
     merged in); lets every record through."""
 
@@ -58,8 +58,8 @@ class SecretsFilter(logging.Filter):
 def _install_filter() -> None:
     for name in _LOGGERS:
         logger = logging.getLogger(name)
-        if not any(isinstance(existing, SecretsFilter) for existing in logger.filters):
-            logger.addFilter(SecretsFilter())
+        if not any(isinstance(existing, _SecretsFilter) for existing in logger.filters):
+            logger.addFilter(_SecretsFilter())
 
 
 _install_filter()
