@@ -84,6 +84,7 @@ def raw_server(script: Script, tls: ssl.SSLContext | None = None) -> Iterator[Ra
     def handle(conn: socket.socket) -> None:
         with conn:
             conn.settimeout(5)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 if tls is not None:
                     conn = tls.wrap_socket(conn, server_side=True)

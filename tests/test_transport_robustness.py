@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from hostile_servers import (
@@ -21,6 +21,8 @@ from hostile_servers import (
     send_then_reset,
     stall,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clickatell_protocol import HttpRequest, HttpResponse, TransportError
 from clickatell_protocol.transport import AsyncHttpxTransport, HttpxTransport, UrllibTransport
@@ -248,3 +250,44 @@ def test_a_same_origin_redirect_is_not_followed_either(
         assert [request.path for request in server.requests] == ["/http/getbalance"]
     assert caught.value.status == int(status[:3])
     assert "abcdef" not in str(caught.value)
+
+
+# -- property: whatever the body and wherever it is cut ------------------------------------
+
+
+def _framed_by_query(request: RawRequest, conn: socket.socket) -> None:
+    """Answers ``?body=<hex>&cut=<n>``: Content-Length of the whole body, then its first
+    ``n`` bytes, then the connection closes."""
+    query = dict(part.split("=", 1) for part in request.target.split("?", 1)[1].split("&"))
+    body = bytes.fromhex(query["body"])
+    conn.sendall(head(length=len(body)) + body[: int(query["cut"])])
+
+
+@pytest.fixture(scope="module")
+def framing_server() -> Iterator[str]:
+    with raw_server(_framed_by_query) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module", params=["urllib", "httpx"])
+def reused(request: pytest.FixtureRequest) -> Iterator[Send]:
+    """One transport for every example (making one loads the CA certificates)."""
+    if request.param == "urllib":
+        yield UrllibTransport(timeout=5, max_body=1000).send
+        return
+    with HttpxTransport(timeout=5, max_body=1000) as transport:
+        yield transport.send
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(min_size=1, max_size=300), data=st.data())
+def test_property_a_body_is_returned_whole_or_not_at_all(
+    framing_server: str, reused: Send, body: bytes, data: st.DataObject
+) -> None:
+    cut = data.draw(st.integers(min_value=0, max_value=len(body)), label="cut")
+    request = HttpRequest("GET", f"{framing_server}/x?body={body.hex()}&cut={cut}")
+    if cut == len(body):
+        assert reused(request).body == body
+    else:
+        with pytest.raises(TransportError):
+            reused(request)
