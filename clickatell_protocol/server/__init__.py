@@ -14,17 +14,16 @@ fixture gives a test one with an account and a clock it can advance.
 from __future__ import annotations
 
 import math
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from socketserver import ThreadingMixIn
-from typing import Any, Final
-from urllib.parse import unquote_plus
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from ._masking import mask_secrets
 from .app import ReferenceServer
 from .store import Store
 
@@ -47,29 +46,6 @@ class ManualClock:
         with self._lock:
             self.now += delta if delta is not None else timedelta(**units)
             return self.now
-
-
-# A parameter whose (percent-decoded) name contains one of these words carries a secret: the
-# password and session id of the protocol, the callback password, a voucher token.
-_SECRET_NAMES: Final = ("password", "passwd", "session", "secret", "token")
-# ``name=value`` in a log line. The value ends at a separator, a quote or the " HTTP/" of a
-# request line -- not at a blank, so a malformed request line with a raw space still hides
-# the whole value.
-_PARAMETER: Final = re.compile(r"""([^\s&;?=/"']+)=((?:(?! HTTP/)[^&;"'\r\n])*)""")
-
-
-def mask_secrets(text: str) -> str:
-    """Return ``text`` with the value of every secret-bearing ``name=value`` pair replaced by
-    ``***`` (``password``, ``session_id``, ``callback_password``, ``token``..., in any case and
-    percent-encoding of the name)."""
-
-    def mask(match: re.Match[str]) -> str:
-        name = unquote_plus(match.group(1)).lower()
-        if any(word in name for word in _SECRET_NAMES):
-            return f"{match.group(1)}=***"
-        return match.group(0)
-
-    return _PARAMETER.sub(mask, text)
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -158,7 +134,7 @@ def running(
 
         def tick() -> None:
             while not stop.wait(tick_every):
-                app.tick()
+                app.tick(wait=False)  # a slow callback receiver must not hold up the loop
 
         ticking = threading.Thread(target=tick, name="clickatell-tick", daemon=True)
     with _serving(app, host, port, quiet) as httpd:
