@@ -311,3 +311,16 @@ def test_serve_verbose_on_the_command_line_masks_secrets(tmp_path: Path) -> None
     assert "/http/auth?" in err and "/http/ping?" in err
     assert "s3cret-pw" not in err and session not in err
     assert re.search(r"password=\*\*\*", err)
+
+
+def test_the_documented_configuration_builds(tmp_path: Path) -> None:
+    page = Path(__file__).parent.parent / "docs" / "guides" / "testing.md"
+    blocks = re.findall(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert blocks
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"example{number}.toml"
+        path.write_text(block)
+        server = build_server(None, str(path), [])
+        account = server.store.account("3456789")
+        assert account is not None and account.allowed_ips == ("127.0.0.1",)
+        assert account.callback_password == "receiver-secret"
