@@ -385,9 +385,20 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import os
+
     from .demo import run_demo
 
-    return run_demo(sys.stdout)
+    try:
+        status = run_demo(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader left (``demo | head``): stop quietly, and let the flush at exit go
+        # nowhere instead of failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return status
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -324,3 +324,19 @@ def test_the_documented_configuration_builds(tmp_path: Path) -> None:
         account = server.store.account("3456789")
         assert account is not None and account.allowed_ips == ("127.0.0.1",)
         assert account.callback_password == "receiver-secret"
+
+
+def test_demo_into_a_closed_pipe_ends_quietly() -> None:
+    """``clickatell-protocol demo | head -3``: the reader goes away; no traceback."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clickatell_protocol", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in err and "Exception ignored" not in err, err

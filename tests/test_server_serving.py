@@ -5,8 +5,11 @@ from __future__ import annotations
 import socket
 import threading
 import urllib.request
+from urllib.parse import quote_plus
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clickatell_protocol.server import ReferenceServer, _make_server, mask_secrets, running
 
@@ -118,3 +121,23 @@ def test_tick_every_must_be_positive() -> None:
     for bad in (0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="tick_every"), running(server, tick_every=bad):
             pass  # pragma: no cover
+
+
+_VALUE = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@given(
+    name=st.sampled_from(["password", "session_id", "PASSWORD", "callback_password", "Session_Id"]),
+    secret=_VALUE,
+    before=st.lists(st.sampled_from(["api_id=1", "user=u", "to=447700900123", "text=a+b"])),
+    after=st.lists(st.sampled_from(["climsgid=x", "from=Shop", "concat=2"])),
+)
+def test_a_secret_in_a_request_line_is_always_masked(
+    name: str, secret: str, before: list[str], after: list[str]
+) -> None:
+    """Whatever the value (percent-encoded as a client sends it) and wherever it sits in the
+    query, the access log line shows ``***`` in its place and nothing else changes."""
+    query = "&".join([*before, f"{name}={quote_plus(secret)}", *after])
+    line = f'"GET /http/auth?{query} HTTP/1.1" 200 38'
+    expected = "&".join([*before, f"{name}=***", *after])
+    assert mask_secrets(line) == f'"GET /http/auth?{expected} HTTP/1.1" 200 38'
