@@ -366,3 +366,41 @@ def test_a_database_from_an_earlier_version_is_scrubbed(tmp_path: Path) -> None:
     server.store.close()
     for secret in _secret_forms():
         assert secret not in _file_bytes(tmp_path)
+
+
+class SelectiveTransport:
+    """Blocks (until released) for URLs with ``/slow``; answers others at once."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.delivered: list[str] = []
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        if "/slow" in request.url:
+            self.release.wait(30)
+        self.delivered.append(request.url)
+        return HttpResponse(200, (), b"OK")
+
+
+def test_receivers_that_never_answer_do_not_use_up_the_workers() -> None:
+    """Abandoned attempts hold their own account's slot, not the server's: with four workers
+    and four accounts whose receivers never answer, a fifth account is still served."""
+    transport = SelectiveTransport()
+    server = ReferenceServer(
+        callback_scale=100.0, callback_timeout=0.2, callback_workers=4, transport=transport
+    )
+    slow = [f"20{n}" for n in range(4)]
+    for api_id in slow:
+        server.add_account(api_id, "u", "p", 100, callback_url=f"http://127.0.0.1:9/slow{api_id}")
+        send(server, api_id)
+    server.add_account("300", "u", "p", 100, callback_url="http://127.0.0.1:9/fast")
+    try:
+        assert server.deliver_callbacks() == 0  # all four abandoned at their deadline
+        assert {api_id: row[:2] for api_id, row in callback_rows(server).items()} == dict.fromkeys(
+            slow, (1, 0)
+        )
+        send(server, "300")
+        assert server.deliver_callbacks() == 1
+        assert transport.delivered == ["http://127.0.0.1:9/fast"]
+    finally:
+        transport.release.set()

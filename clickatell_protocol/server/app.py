@@ -146,9 +146,10 @@ class ReferenceServer:
         callback_timeout: the total deadline, in seconds, of one callback delivery attempt
             (connect, send and read together), whatever the transport does: at the deadline the
             attempt counts as failed and its retry is scheduled.
-        callback_workers: how many callback deliveries may be under way at once (each account
-            gets at most a quarter of them, at least one), so a slow receiver does not hold up
-            the others.
+        callback_workers: how many callback attempts may be under way at once; each account
+            gets at most a quarter of them (at least one), counting its sending threads that
+            were abandoned at the deadline and still wait for the transport, so a slow receiver
+            holds up no other account.
 
     Raises:
         ValueError: ``callback_timeout`` or ``callback_workers`` is not positive.
@@ -184,8 +185,8 @@ class ReferenceServer:
         self._per_account = max(1, callback_workers // 4)
         # Delivery state of this process (guarded by _callback_lock): the callbacks whose
         # attempt is not settled yet, and the sending threads still running per account --
-        # including those abandoned at their deadline, which hold their slot until the
-        # transport returns.
+        # including those abandoned at their deadline, which hold their account's slot until
+        # the transport returns.
         self._callback_lock = threading.Lock()
         self._in_flight: set[int] = set()
         self._senders: dict[str, int] = {}
@@ -666,7 +667,10 @@ class ReferenceServer:
         started: list[int] = []
         with self._callback_lock:
             while True:
-                free = self.callback_workers - sum(self._senders.values())
+                # The server's limit counts attempts under way; an account's limit also counts
+                # its sending threads abandoned at their deadline, so receivers that never
+                # answer use up their own accounts' slots, never the other accounts'.
+                free = self.callback_workers - len(self._in_flight)
                 if free <= 0:
                     return started
                 busy_accounts = [
@@ -688,7 +692,7 @@ class ReferenceServer:
                 progress = False
                 for row in rows:
                     api_id = str(row["api_id"])
-                    if sum(self._senders.values()) >= self.callback_workers:
+                    if len(self._in_flight) >= self.callback_workers:
                         return started
                     if self._senders.get(api_id, 0) >= self._per_account:
                         continue
