@@ -159,6 +159,9 @@ class Store:
 
     Args:
         path: ``":memory:"`` (the default: gone with the process) or a file path.
+
+    Raises:
+        sqlite3.Error: ``path`` cannot be opened or is not an SQLite database.
     """
 
     def __init__(self, path: str = ":memory:") -> None:
@@ -167,14 +170,18 @@ class Store:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._callback_passwords: dict[str, str] = {}
-        if path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        # Deleted and overwritten content is zeroed, not left in free pages of the file.
-        self._db.execute("PRAGMA secure_delete=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
-        self._scrub_secrets()
+        try:
+            if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten content is zeroed, not left in free pages of the file.
+            self._db.execute("PRAGMA secure_delete=ON")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+            self._scrub_secrets()
+        except BaseException:  # not a database, or not ours to write: nothing stays open
+            self._db.close()
+            raise
 
     def _scrub_secrets(self) -> None:
         """Take the callback secrets an earlier version stored out of the file: the passwords
