@@ -289,6 +289,10 @@ class _ToValues(Transformer[Token, Any]):
             code=code, description=description, retry_after=retry_after_from(code, description)
         )
 
+    def codeless_error(self, c: list[Any]) -> ErrorReply:
+        # Lenient only [P8]: "ERR: <text>" with no code answers a per-recipient command.
+        return ErrorReply(code=None, description=str(c[1]))
+
     def accepted(self, c: list[Any]) -> Accepted | _LineWithExtra:
         value = Accepted(apimsgid=str(c[1]), to=c[2])
         extra = _extra(c)
@@ -632,6 +636,9 @@ def _parse_with_lark(start: str, command: str, body: str, lenient: bool) -> Resp
         raise ResponseSyntaxError(
             command, 1, 1, body[:40], (), _context(body, 1, 1), f"unreadable value: {error}"
         ) from None
+    if start in _SEND_STARTS and isinstance(children[0], ErrorReply):
+        reply: Response = children[0]
+        return reply
     if start in _SEND_STARTS:
         results: list[Accepted | Rejected] = []
         extra: list[tuple[int, str, str]] = []
