@@ -119,6 +119,10 @@ class ResponseSyntaxError(ProtocolError):
         text: the offending text (at most 40 characters of it).
         expected: what could have stood there, in words.
         context: the line with a caret under the column.
+
+    For an ``auth`` body, ``text``, ``context`` and the message show every run of three or more
+    characters of the line (unless it is an ``ERR`` line) as ``*``: such a run may be the
+    session id.  Line and column are exact.
     """
 
     def __init__(
@@ -143,6 +147,51 @@ class ResponseSyntaxError(ProtocolError):
             reason = f"found {found}, expected {wanted}"
         self.reason = reason
         super().__init__(f"{command} response, line {line}, column {column}: {reason}\n{context}")
+
+
+# In an auth body every longer run of characters on a line that is not an ERR line may be (part
+# of) the session id: errors about one show such runs as "*" of the same length, so line, column
+# and caret stay exact while the id never reaches a message, a log or the CLI output (issue:
+# secrets shown).  An ERR line carries the server's error text, never a session id.
+_ID_LIKE: Final = re.compile(r"[^\s:,]{3,}")
+
+
+def _mask(text: str) -> str:
+    return _ID_LIKE.sub(lambda match: "*" * len(match.group()), text)
+
+
+def _line_at(body: str, line: int) -> str:
+    """Line ``line`` (1-based) of ``body``, or "" past its end."""
+    start = 0
+    for _ in range(line - 1):
+        start = body.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = body.find("\n", start)
+    return body[start : len(body) if end < 0 else end]
+
+
+def _masked(error: ResponseSyntaxError, body: str) -> ResponseSyntaxError:
+    """The same error about an auth body with every id-like run of its text masked, unless the
+    line it names is an ``ERR`` line.
+
+    Only ``text``, ``context`` and the reason carry body text; ``expected`` is the grammar's own
+    words.  A reason written from the text is written again from the masked text.
+    """
+    if _line_at(body, error.line).lstrip().startswith("ERR"):
+        return error
+    text = _mask(error.text)
+    default = ResponseSyntaxError(error.command, 1, 1, error.text, error.expected, "", None).reason
+    reason = None if error.reason == default else _mask(error.reason)
+    return ResponseSyntaxError(
+        error.command,
+        error.line,
+        error.column,
+        text,
+        error.expected,
+        _mask(error.context),
+        reason,
+    )
 
 
 def _context(body: str, line: int, column: int) -> str:
@@ -715,6 +764,23 @@ def _pause_collector() -> bool:
     return True
 
 
+def _values(start: str, command: str, text: str, strict: bool) -> Response:
+    """The fast path, else the strict grammar, else (``strict=False``) the lenient grammar with
+    a note of the strict error it let pass (masked for auth, like the error itself)."""
+    value = _fast(start, text)
+    if value is not None:
+        return value
+    try:
+        return _slow(start, command, text, lenient=False)
+    except ResponseSyntaxError as strict_error:
+        if strict:
+            raise
+        passed = _masked(strict_error, text) if start == "auth" else strict_error
+    value = _slow(start, command, text, lenient=True)
+    note = f"line {passed.line}, column {passed.column}: {passed.reason}"
+    return replace(value, relaxed=(*value.relaxed, note))
+
+
 def parse_response(
     command: str,
     body: str | bytes,
@@ -762,21 +828,19 @@ def parse_response(
     if size > max_bytes:
         raise _too_large(command, size, max_bytes)
     paused = size >= _GC_PAUSE_BYTES and _pause_collector()
+    secret: ResponseSyntaxError | None = None
     try:
-        value = _fast(start, text)
-        if value is None:
-            try:
-                value = _slow(start, command, text, lenient=False)
-            except ResponseSyntaxError as strict_error:
-                if strict:
-                    raise
-                value = _slow(start, command, text, lenient=True)
-                where = f"line {strict_error.line}, column {strict_error.column}"
-                note = f"{where}: {strict_error.reason}"
-                value = replace(value, relaxed=(*value.relaxed, note))
+        value = _values(start, command, text, strict)
+    except ResponseSyntaxError as error:
+        if start != "auth":
+            raise
+        # Raised below, outside this block, so that the unmasked error is not its context.
+        secret = _masked(error, text)
     finally:
         if paused:
             gc.enable()
+    if secret is not None:
+        raise secret
     if isinstance(value, SendResult):
         single = _single_error(value)
         if single is not None:

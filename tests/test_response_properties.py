@@ -23,6 +23,7 @@ from clickatell_protocol.parsing import (
     _STARTS,
     RESPONSE_COMMANDS,
     _fast,
+    _mask,
     _matchers,
     _parse_with_lark,
     _slow,
@@ -86,7 +87,10 @@ def check_robust(command: str, body: str | bytes, strict: bool, recipients: Any)
         lines = text.split("\n")
         source = lines[error.line - 1].rstrip("\r") if error.line <= len(lines) else ""
         first = max(0, error.column - 31)
-        assert error.context == f"{source[first : first + 60]}\n{' ' * (error.column - 1 - first)}^"
+        snippet = source[first : first + 60]
+        if command == "auth" and not source.lstrip().startswith("ERR"):
+            snippet = _mask(snippet)  # an auth body's id-like runs (test_auth_secrecy.py)
+        assert error.context == f"{snippet}\n{' ' * (error.column - 1 - first)}^"
 
 
 @given(
