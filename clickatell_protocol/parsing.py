@@ -21,6 +21,7 @@ import functools
 import gc
 import re
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
@@ -75,6 +76,8 @@ RESPONSE_COMMANDS: Final = {
 }
 MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
 """Default size limit of :func:`parse_response`."""
+MAX_EXTRA_PAIRS: Final = 1000
+"""Most unknown ``Key: value`` pairs a lenient parse keeps; a body with more is refused."""
 _SEND_STARTS: Final = frozenset({"sendmsg", "senditem", "quicksend", "si_push", "ind_push"})
 _STARTS: Final = sorted(set(RESPONSE_COMMANDS.values()))
 
@@ -229,13 +232,45 @@ def grammar_text(name: str = "responses.lark") -> str:
     return source.read_text(encoding="utf-8")
 
 
+class _TooManyExtras(Exception):
+    """Raised from the lexer at the first unknown pair over :data:`MAX_EXTRA_PAIRS`."""
+
+    def __init__(self, token: Token) -> None:
+        super().__init__(str(token))
+        self.token = token
+
+
+# Pairs the lenient parse running in this context may still read; None: no limit (a direct
+# use of the parser, as in the grammar tests).
+_extra_budget: ContextVar[list[int] | None] = ContextVar("_extra_budget", default=None)
+
+
+def _count_extra(token: Token) -> Token:
+    """Lexer callback of the lenient grammar's EXTRA_KEY: counts the pairs of one parse and stops
+    it at the first one over the limit, before its tokens and tree are built (a body full of
+    pairs cost ~200 bytes of memory per input byte when they were all kept)."""
+    budget = _extra_budget.get()
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooManyExtras(token)
+    return token
+
+
 @functools.cache
 def lark_parser(lenient: bool = False) -> Lark:
     """The LALR parser of the strict (or lenient) grammar, built on first use."""
     text = grammar_text("responses.lark")
-    if lenient:
-        text += "\n" + grammar_text("lenient.lark")
-    return Lark(text, parser="lalr", start=_STARTS, maybe_placeholders=True)
+    if not lenient:
+        return Lark(text, parser="lalr", start=_STARTS, maybe_placeholders=True)
+    text += "\n" + grammar_text("lenient.lark")
+    return Lark(
+        text,
+        parser="lalr",
+        start=_STARTS,
+        maybe_placeholders=True,
+        lexer_callbacks={"EXTRA_KEY": _count_extra},
+    )
 
 
 def _words(names: Sequence[str] | set[str]) -> list[str]:
@@ -675,16 +710,37 @@ def _slow(start: str, command: str, body: str, lenient: bool) -> Response:
 
 
 def _parse_with_lark(start: str, command: str, body: str, lenient: bool) -> Response:
-    """Values from the Lark parser reading the whole body, or the precise syntax error."""
+    """Values from the Lark parser reading the whole body, or the precise syntax error.
+
+    A lenient parse keeps at most :data:`MAX_EXTRA_PAIRS` unknown pairs; the first one over the
+    limit is a syntax error at its place that names the limit.
+    """
+    budget = _extra_budget.set([MAX_EXTRA_PAIRS] if lenient else None)
     try:
         tree = lark_parser(lenient).parse(body, start=start)
         children = _ToValues().transform(tree).children
     except UnexpectedInput as error:
         raise _syntax_error(command, body, error) from None
+    except _TooManyExtras as over:
+        token = over.token
+        line, column = int(token.line or 1), int(token.column or 1)
+        start_of_line = body.rfind("\n", 0, int(token.start_pos or 0)) + 1
+        raise ResponseSyntaxError(
+            command,
+            line,
+            column,
+            str(token)[:40],
+            (),
+            _context_at(body, start_of_line, column),
+            f"more than {MAX_EXTRA_PAIRS} unknown Key: value pairs (the lenient limit, "
+            "MAX_EXTRA_PAIRS)",
+        ) from None
     except (VisitError, LarkError, ValueError, ArithmeticError) as error:
         raise ResponseSyntaxError(
             command, 1, 1, body[:40], (), _context(body, 1, 1), f"unreadable value: {error}"
         ) from None
+    finally:
+        _extra_budget.reset(budget)
     if start in _SEND_STARTS and isinstance(children[0], ErrorReply):
         reply: Response = children[0]
         return reply
