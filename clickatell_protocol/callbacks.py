@@ -65,12 +65,14 @@ class CallbackError(ProtocolError):
     """A callback payload that does not follow the protocol.
 
     Attributes:
-        field: the payload field at fault (``data`` for the XML document as a whole).
+        field: the payload field at fault (``data`` for the XML document as a whole,
+            ``payload`` for the payload itself, ``(no name)`` for a parameter with an empty name).
     """
 
     def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {message}")
+        # A parameter sent with an empty name ("=1&=2") is still named, as "(no name)".
+        self.field = field or "(no name)"
+        super().__init__(f"{self.field}: {message}")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -450,11 +452,14 @@ def _codec(charset: str) -> str:
     if name is not None:
         return name
     try:
-        name = codecs.lookup(charset).name
-        b"".decode(name)  # refuses codecs that are not text encodings (base64, rot13, ...)
+        info = codecs.lookup(charset)
     except (LookupError, ValueError):
-        raise CallbackError("charset", f"unknown character set {charset[:40]!r}") from None
-    return name
+        info = None
+    # Codecs that are not text encodings (base64, rot13, zlib, ...) are refused; asking the codec
+    # is the only sure test: Python decodes b"" with any codec without looking at it.
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise CallbackError("charset", f"unknown character set {charset[:40]!r}")
+    return info.name
 
 
 def _decode(raw: bytes, codec: str) -> str:
@@ -573,7 +578,12 @@ def render_mo_callback(value: IncomingMessage, style: CallbackStyle = "http_post
     Raises:
         ValueError: an unknown style.
     """
-    stamp = value.timestamp.astimezone(MO_TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
+    local = value.timestamp.astimezone(MO_TIMEZONE)
+    # Written field by field: strftime("%Y") gives year 389 as "389", not the four digits read.
+    stamp = (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+        f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    )
     head = [
         ("api_id", value.api_id),
         ("moMsgId", value.momsgid),

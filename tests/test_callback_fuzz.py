@@ -244,3 +244,26 @@ def test_utf16_text_reads_in_either_byte_order(text: str, mark: bytes, charset: 
         raw_text=raw,
     )
     assert parse_mo_callback(render_mo_callback(value, "http_get")) == value
+
+
+@pytest.mark.parametrize("style", CALLBACK_STYLES)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 1),
+        max_value=datetime(9999, 12, 31, 21, 59, 59),
+        timezones=st.just(UTC),
+    ).map(lambda moment: moment.replace(microsecond=0))
+)
+def test_mo_timestamps_of_any_year_read_back(style: Any, moment: datetime) -> None:
+    value = IncomingMessage(
+        api_id="1",
+        momsgid=H,
+        from_="1",
+        to="2",
+        timestamp=moment,
+        charset="ISO-8859-1",
+        udh="",
+        text="x",
+        raw_text=b"x",
+    )
+    assert parse_mo_callback(render_mo_callback(value, style)) == value

@@ -65,6 +65,12 @@ FOREIGN: list[tuple[Any, Any, str, str]] = [
     (parse_mo_callback, MO.replace("Hi", "H\udfffi"), "payload", "surrogate"),
     (parse_status_callback, {"to": "\ud800"}, "to", "surrogate"),
     (parse_mo_callback, {"text": "\udc80", "charset": "UTF-8"}, "text", "surrogate"),
+    # Codecs that are not text encodings (LookupError when used): Python decodes b"" with any
+    # codec without looking, so the charset check must ask the codec itself.
+    (parse_mo_callback, b"charset=rot13&Text=0", "charset", "unknown character set"),
+    (parse_mo_callback, {"data": "<c><charset>rot13</charset><text>a</text></c>"}, "charset", ""),
+    (parse_mo_callback, MO.replace("ISO-8859-1", "base64"), "charset", "unknown character set"),
+    (parse_mo_callback, MO.replace("ISO-8859-1", "zlib_codec"), "charset", ""),
 ]
 
 
@@ -207,3 +213,24 @@ def test_api_id_when_present_is_still_digits() -> None:
     with pytest.raises(CallbackError) as caught:
         parse_status_callback(STATUS.replace("api_id=12345", "api_id=12a"))
     assert caught.value.field == "api_id"
+
+
+@pytest.mark.parametrize(
+    "payload", ["=1&=2", {"": 7}, {"": ["a", "b"]}], ids=["query", "int", "twice"]
+)
+def test_a_parameter_with_no_name_is_still_named_in_the_error(payload: Any) -> None:
+    with pytest.raises(CallbackError) as caught:
+        parse_status_callback(payload)
+    assert caught.value.field == "(no name)"
+    assert str(caught.value).startswith("(no name): ")
+
+
+@pytest.mark.parametrize(
+    "stamp", ["0389-01-01+12:00:00", "0001-01-01+02:00:00", "0999-12-31+23:59:59"]
+)
+@pytest.mark.parametrize("style", CALLBACK_STYLES)
+def test_mo_timestamps_before_year_1000_render_with_four_digits(stamp: str, style: Any) -> None:
+    # strftime("%Y") writes year 389 as "389", which no parser reads back (found by fuzzing).
+    value = parse_mo_callback(MO.replace("2008-08-06+09:43:50", stamp))
+    assert isinstance(value, IncomingMessage)
+    assert parse_mo_callback(render_mo_callback(value, style)) == value
