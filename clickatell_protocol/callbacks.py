@@ -128,15 +128,24 @@ _Fields = dict[str, bytes]
 def _query_fields(text: str) -> _Fields:
     """Split a query string or form body into raw byte values (no charset applied yet)."""
     fields: _Fields = {}
+    seen: set[str] = set()
     for pair in text.split("&"):
         if not pair:
             continue
         key, _, value = pair.partition("=")
         name = unquote_to_bytes(key.replace("+", " ")).decode("latin-1")
-        if name in fields:
-            raise CallbackError(name[:40], "given twice")
+        _once(seen, name)
         fields[name] = unquote_to_bytes(value.replace("+", " "))
     return fields
+
+
+def _once(seen: set[str], name: str) -> None:
+    """Refuse a name already ``seen`` in any case: names are read case-insensitively
+    (``apiMsgId``/``apimsgid``), so two spellings of one name would leave the value to chance."""
+    lowered = name.lower()
+    if lowered in seen:
+        raise CallbackError(name[:40], "given twice")
+    seen.add(lowered)
 
 
 def _hardened_xml(data: bytes) -> dict[str, str]:
@@ -207,7 +216,9 @@ def _fields(payload: Any, content_type: str | None) -> tuple[_Fields, bool]:
     """The payload's fields as raw bytes, and whether they came from an XML document."""
     if isinstance(payload, Mapping):
         fields: _Fields = {}
+        seen: set[str] = set()
         for key, value in payload.items():
+            _once(seen, str(key))
             if isinstance(value, list | tuple):
                 if len(value) != 1:
                     raise CallbackError(str(key)[:40], "given more than once")

@@ -234,3 +234,21 @@ def test_mo_timestamps_before_year_1000_render_with_four_digits(stamp: str, styl
     value = parse_mo_callback(MO.replace("2008-08-06+09:43:50", stamp))
     assert isinstance(value, IncomingMessage)
     assert parse_mo_callback(render_mo_callback(value, style)) == value
+
+
+@pytest.mark.parametrize(
+    ("parse", "payload", "field"),
+    [
+        # A decoded "text" and raw "Text" bytes: which one was read depended on the spelling
+        # (UnicodeDecodeError before; found by fuzzing).
+        (parse_mo_callback, {"text": "", "Text": b"\x80"}, "Text"),
+        (parse_mo_callback, MO + "&TEXT=x", "TEXT"),
+        (parse_status_callback, STATUS + f"&apimsgid={H}", "apimsgid"),
+    ],
+    ids=["mapping", "mo-query", "status-query"],
+)
+def test_a_name_given_twice_in_any_case_is_refused(parse: Any, payload: Any, field: str) -> None:
+    with pytest.raises(CallbackError) as caught:
+        parse(payload)
+    assert caught.value.field == field
+    assert "given twice" in str(caught.value)
