@@ -854,7 +854,9 @@ def parse_response(
         recipients: the request's recipients, in order: they fill an empty or missing ``To:`` by
             position, and in strict mode a different number of lines is a syntax error.
         strict: ``True`` accepts exactly the forms of PROTOCOL.md §2 and §8; ``False`` also the
-            forms other implementations emit, recording on ``relaxed`` what it let pass.
+            forms other implementations emit (no space after ``ID:``/``To:``, a code-less
+            ``ERR: <text>`` for any command as an ``ErrorReply`` whose ``code`` is ``None``, ...),
+            recording on ``relaxed`` what it let pass.
         max_bytes: the largest body read (default 32 MiB, room for a response to 100,000
             recipients several times over); a larger one is refused before it is parsed.
 
@@ -864,7 +866,9 @@ def parse_response(
     Raises:
         ValueError: ``command`` is not a command of the protocol (a programming error).
         ResponseSyntaxError: the body does not follow the protocol, or is larger than
-            ``max_bytes``; it names line, column, the offending text and what was expected.
+            ``max_bytes``, or (lenient) holds more than ``MAX_EXTRA_PAIRS`` unknown pairs; it
+            names line, column, the offending text and what was expected.  For ``auth`` the
+            text and context mask the runs that may be the session id.
     """
     start = RESPONSE_COMMANDS.get(command) if isinstance(command, str) else None
     if start is None:
