@@ -319,8 +319,8 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def server() -> RecordingServer:
-    # A delivered message moves 003 -> 004 half a second after it was sent; the clock is the
-    # real one, and the test drives the callbacks with server.tick() (see dlr_step).
+    # A message moves 003 -> its final status 0.3 s after it was sent; the clock is the
+    # real one, and the DLR cases post the callbacks with server.tick().
     reference = RecordingServer(delivery_delay=timedelta(seconds=0.3), callback_scale=0.001)
     reference.add_prefix("4479", routable=False)  # a refused destination
     reference.add_prefix("4478", final_status=7)  # a message that fails on the handset side
@@ -663,15 +663,16 @@ def test_kannel_delivery_reports(
     assert f"Adding DLR smsc={SMSC_ID}, ts={apimsgid}, " in kannel.log("bearerbox")
 
     # The server posts its callbacks only now (server.tick), after Kannel stored the ID.
-    final = flow[-1][1]
     wait_until(
-        lambda: receiver.matching("/dlr", tag=to, type=final),
+        lambda: len(receiver.matching("/dlr", tag=to)) >= 1 + len(flow),
         EVENT_TIMEOUT,
-        f"the final DLR (type {final}) for the message to {to}",
+        f"{len(flow)} DLRs from the status callbacks for the message to {to}",
         step=server.tick,
     )
     reports = receiver.matching("/dlr", tag=to)
-    assert [hit.params["type"] for hit in reports] == ["8"] + [kind for _, kind in flow]
+    # smsbox calls the dlr-url asynchronously: two reports close together may swap places.
+    assert reports[0].params["type"] == "8"
+    assert sorted(hit.params["type"] for hit in reports[1:]) == sorted(kind for _, kind in flow)
     assert all(hit.params["foreign"] == apimsgid for hit in reports[1:])
     callbacks = server.store.query(
         "SELECT status, delivered FROM callbacks WHERE apimsgid = ? ORDER BY id", apimsgid
