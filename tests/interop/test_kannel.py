@@ -81,7 +81,7 @@ def wait_until(
 ) -> Any:
     """Poll ``condition`` every 50 ms until it returns something truthy; fail after ``timeout``.
 
-    ``step`` runs before each poll (the DLR cases advance the server's clock there).
+    ``step`` runs before each poll (the DLR cases let the server post its callbacks there).
     """
     deadline = time.monotonic() + timeout
     while True:
