@@ -164,9 +164,9 @@ class RecordingServer(ReferenceServer):
         self._exchanges_lock = threading.Lock()
 
     def handle(
-        self, method: str, target: str, body: bytes, remote_addr: str = ""
+        self, method: str, target: str, body: bytes, remote_addr: str = "", **options: Any
     ) -> tuple[int, str]:
-        status, reply = super().handle(method, target, body, remote_addr)
+        status, reply = super().handle(method, target, body, remote_addr, **options)
         with self._exchanges_lock:
             self.exchanges.append((target, status, reply))
         return status, reply
