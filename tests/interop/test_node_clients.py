@@ -170,8 +170,8 @@ class NodeClients:
         self.outcomes: list[Outcome] = []
         handle = server.server.handle
 
-        def recording(method: str, target: str, body: bytes, remote_addr: str = "") -> Any:
-            status, text = handle(method, target, body, remote_addr)
+        def recording(method: str, target: str, body: bytes, *args: Any, **kwargs: Any) -> Any:
+            status, text = handle(method, target, body, *args, **kwargs)
             shown = (target + ("&" + body.decode("latin-1") if body else "")).replace(
                 server.password, "***"
             )
