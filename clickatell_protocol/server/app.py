@@ -4,6 +4,12 @@ Every request goes through the library's own server side: :func:`parse_request` 
 ``ERR:`` it raises) → the state in :class:`Store` → :func:`render_response`. So the server is
 as strict as the request models, answers as the real service answers, and proves the library
 from the other side of the wire.
+
+Each request's state changes (the session touched, credits charged or refunded, messages
+stored, a voucher redeemed, a batch ended) happen in one transaction, and its answer is rendered
+inside it: if anything fails before the answer exists, the whole request is rolled back and
+answered ``ERR: 901``, so an answer never disagrees with the state it leaves, and a client that
+retries after a 901 is not charged twice.
 """
 
 from __future__ import annotations
@@ -70,15 +76,17 @@ from ..responses import (
 )
 from ..text import gsm_parts
 from ..transport import Transport, UrllibTransport
-from .store import AccountRow, Store, add_credits, verify_password
+from .store import AccountRow, Store, add_credits, hash_password, verify_password
 
 __all__ = ["ReferenceServer"]
 
 log = logging.getLogger("clickatell_protocol.server")
 
 COVERED: Final = "This prefix is currently supported. Messages sent to this prefix will be routed."
+# The refusal is the sentence of [S238] (PROTOCOL.md §9): clients match on it.
 NOT_COVERED: Final = (
-    "This prefix is not currently supported. Messages sent to this prefix will not be routed."
+    "This prefix is not currently supported. Messages sent to this prefix will fail. "
+    "Please contact support for assistance."
 )
 BATCH_LIFETIME: Final = timedelta(hours=24)
 # Waits before each retry of a failed callback [PROTOCOL.md §7, V2.5]: 2 minutes doubling to
@@ -88,6 +96,19 @@ CALLBACK_RETRIES: Final = (
     timedelta(days=3),
 )
 MAX_BODY: Final = 1024 * 1024
+# Every credential mismatch (unknown api_id, unknown user, wrong password) gets this one code,
+# so an answer does not tell which part was wrong, nor whether an account or user exists
+# (PROTOCOL.md §4: 001 "Authentication failed" names no credential; 002 would suggest the user
+# name was looked at). 108 stays for an api_id that is missing or not digits (request validation).
+CREDENTIALS_MISMATCH: Final = 1
+# Compared against when the api_id is unknown, so the answer takes as long as for a known one.
+_NO_ACCOUNT_SALT, _NO_ACCOUNT_HASH = hash_password(secrets.token_hex(16))
+
+
+def _is_number(value: str) -> bool:
+    """Whether ``value`` can be written back as a number: ASCII digits only (``'²'.isdigit()``
+    and ``'٣'.isdigit()`` are true, and no client reads them as a phone number)."""
+    return value.isascii() and value.isdigit()
 
 
 def _error(code: int, description: str | None = None) -> ErrorReply:
@@ -113,10 +134,22 @@ class _Outgoing:
     climsgid: str | None
     callback: int
     due: datetime | None
+    max_credits: Decimal | None = None
 
 
 class ReferenceServer:
     """A Clickatell HTTP API server with durable state; call it as a WSGI application.
+
+    Choices where the spec leaves room:
+
+    - Every credential mismatch (unknown ``api_id``, unknown user, wrong password) is
+      ``ERR: 001, Authentication failed``, after the same work, so neither the code nor the
+      timing tells whether an account or user exists. 108 is for a missing or malformed
+      ``api_id`` only.
+    - ``max_credits`` caps a message's whole charge (every part): a message that would cost
+      more gets an ID but ends at status 009 (routing error), uncharged [S238 §5.2.8].
+    - ``senditem``/``quicksend`` enforce the ``concat`` given to ``startbatch`` (113).
+    - Session ids are stored only as keyed hashes (see :class:`Store`).
 
     Args:
         store: the state (default: a fresh in-memory database).
@@ -205,7 +238,7 @@ class ReferenceServer:
         body = b""
         if length > MAX_BODY:
             start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
-            return [b"Request body too large\n"]
+            return [b"Request body too large"]
         if length > 0 and "wsgi.input" in environ:
             body = environ["wsgi.input"].read(length)
         status, text = self.handle(
@@ -232,62 +265,71 @@ class ReferenceServer:
 
         ``content_type`` is the request's Content-Type header: its charset says how the
         parameters are decoded (PROTOCOL.md §1).
+
+        The request's state changes and the rendering of its answer are one transaction: any
+        failure rolls all of them back and the answer is ``ERR: 901, Internal error``.
         """
         try:
             self.advance()
             try:
-                reply = self._dispatch(method, target, body, remote_addr, content_type)
+                model = parse_request(
+                    method,
+                    target,
+                    body,
+                    content_type=content_type,
+                    limits=self.limits,
+                    now=self.clock(),
+                )
+                invalid: dict[int, str] = {}
             except UnknownEndpoint:
-                return 404, "Not found\n"
+                return 404, "Not found"
             except RequestRejected as rejected:
-                reply = _error(rejected.code)
-            except _Refused as refused:
-                reply = refused.reply
-            return 200, render_response(reply)
+                if rejected.partial is None:
+                    return 200, render_response(_error(rejected.code))
+                # Like the real service: send to the valid recipients, answer each invalid one.
+                model, invalid = rejected.partial, rejected.invalid_recipients
+            return 200, self._answer(model, invalid, remote_addr)
         except Exception:  # the server must answer; the failure is logged and counted
             self.internal_errors += 1
             log.exception("internal error answering %s %s", method, target.split("?", 1)[0])
-            return 200, "ERR: 901, Internal error\n"
+            return 200, "ERR: 901, Internal error"
+
+    def _answer(self, model: Request, invalid: dict[int, str], remote_addr: str) -> str:
+        """Authenticate, run the command and render its answer, all in one transaction.
+
+        Credentials are checked first, outside it: the password hash is deliberately slow, and
+        the transaction holds the store's lock.
+        """
+        try:
+            self._check_credentials(model)
+        except _Refused as refused:
+            return render_response(refused.reply)
+        with self.store.transaction():
+            try:
+                account = self._authenticate(model, remote_addr)
+                # A savepoint: a command refused with an ERR leaves nothing behind but the
+                # session it touched.
+                with self.store.transaction():
+                    reply = self._dispatch(account, model, invalid)
+            except _Refused as refused:
+                reply = refused.reply
+            return render_response(reply)
 
     # -- dispatch -------------------------------------------------------------------------------
 
-    def _dispatch(
-        self,
-        method: str,
-        target: str,
-        body: bytes,
-        remote_addr: str,
-        content_type: str | None = None,
-    ) -> Response:
-        try:
-            model = parse_request(
-                method,
-                target,
-                body,
-                content_type=content_type,
-                limits=self.limits,
-                now=self.clock(),
-            )
-        except RequestRejected as rejected:
-            if rejected.partial is None:
-                raise
-            # Like the real service: send to the valid recipients, answer each invalid one.
-            model = rejected.partial
-            account = self._authenticate(model, remote_addr)
-            return self._send_command(account, model, rejected.invalid_recipients)
-        account = self._authenticate(model, remote_addr)
+    def _dispatch(self, account: AccountRow, model: Request, invalid: dict[int, str]) -> Response:
         if isinstance(model, Auth):
             session = secrets.token_hex(16)
             with self.store.transaction() as db:
                 db.execute(
                     "INSERT INTO sessions VALUES (?, ?, ?)",
-                    (session, account.api_id, self.clock().timestamp()),
+                    (self.store.session_digest(session), account.api_id, self.clock().timestamp()),
                 )
             return AuthOK(session_id=SecretStr(session))
         if isinstance(model, Ping):
             return PingOK()
         if isinstance(model, SendMsg | SendItem | QuickSend | SiPush | IndPush):
-            return self._send_command(account, model, {})
+            return self._send_command(account, model, invalid)
         if isinstance(model, QueryMsg | DelMsg | GetMsgCharge):
             return self._message_command(account, model)
         if isinstance(model, GetBalance):
@@ -312,34 +354,70 @@ class ReferenceServer:
 
     # -- authentication -------------------------------------------------------------------
 
+    def _check_credentials(self, model: Request) -> None:
+        """Check the ``api_id``/``user``/``password`` of a request that carries them.
+
+        Every check always runs (against a stand-in when the api_id is unknown), in constant
+        time, and every mismatch has the same answer: neither the timing nor the code tells
+        which credential was wrong or whether the account exists.
+
+        Raises:
+            _Refused: 001 for every credential mismatch (see ``CREDENTIALS_MISMATCH``).
+        """
+        if getattr(model, "session_id", None) is not None:
+            return
+        account = self.store.account(str(model.api_id))  # type: ignore[attr-defined]
+        user = model.user  # type: ignore[attr-defined]
+        password = model.password.get_secret_value()  # type: ignore[attr-defined]
+        user_ok = secrets.compare_digest(
+            user.encode("utf-8", "surrogatepass"),
+            (account.user if account else "").encode("utf-8", "surrogatepass"),
+        )
+        password_ok = verify_password(
+            password,
+            account.password_salt if account else _NO_ACCOUNT_SALT,
+            account.password_hash if account else _NO_ACCOUNT_HASH,
+        )
+        if account is None or not (user_ok and password_ok):
+            raise _Refused(CREDENTIALS_MISMATCH)
+
     def _authenticate(self, model: Request, remote_addr: str) -> AccountRow:
+        """The account a request acts for (inside the request's transaction; credentials were
+        checked before it by :meth:`_check_credentials`).
+
+        Raises:
+            _Refused: 003 for an unknown or expired session (an expired one is deleted);
+                001 for an account gone since its credentials were checked; 007 for an
+                address the account does not allow.
+        """
         session = getattr(model, "session_id", None)
         now = self.clock().timestamp()
         if session is not None:
-            key = session.get_secret_value().lower()
+            key = self.store.session_digest(session.get_secret_value())
             with self.store.transaction() as db:
                 row = db.execute(
-                    "SELECT api_id, last_used FROM sessions WHERE session_id = ?", (key,)
+                    "SELECT api_id, last_used FROM sessions WHERE session_digest = ?", (key,)
                 ).fetchone()
-                if row is None or now - row["last_used"] >= SESSION_IDLE_TIMEOUT.total_seconds():
-                    db.execute("DELETE FROM sessions WHERE session_id = ?", (key,))
-                    raise _Refused(3)
-                db.execute("UPDATE sessions SET last_used = ? WHERE session_id = ?", (now, key))
+                expired = (
+                    row is None or now - row["last_used"] >= SESSION_IDLE_TIMEOUT.total_seconds()
+                )
+                if expired:
+                    db.execute("DELETE FROM sessions WHERE session_digest = ?", (key,))
+                else:
+                    db.execute(
+                        "UPDATE sessions SET last_used = ? WHERE session_digest = ?", (now, key)
+                    )
+            if expired:
+                raise _Refused(3)
             account = self.store.account(row["api_id"])
             assert account is not None
         else:
-            account = self.store.account(str(model.api_id))  # type: ignore[attr-defined]
-            if account is None:
-                raise _Refused(108)
-            user = model.user  # type: ignore[attr-defined]
-            password = model.password.get_secret_value()  # type: ignore[attr-defined]
-            # Both checks always run, so timing does not tell which one failed.
-            user_ok = secrets.compare_digest(user.encode(), account.user.encode())
-            password_ok = verify_password(password, account.password_salt, account.password_hash)
-            if not user_ok:
-                raise _Refused(2)
-            if not password_ok:
-                raise _Refused(1)
+            # The credentials were checked by _check_credentials; an account deleted since
+            # fails like any other mismatch.
+            found = self.store.account(str(model.api_id))  # type: ignore[attr-defined]
+            if found is None:
+                raise _Refused(CREDENTIALS_MISMATCH)
+            account = found
         if account.allowed_ips and remote_addr not in account.allowed_ips:
             raise _Refused(7)
         return account
@@ -367,6 +445,14 @@ class ReferenceServer:
         return None
 
     def _outgoing(self, account: AccountRow, model: Request) -> _Outgoing:
+        """What a send command asks for.
+
+        Raises:
+            _Refused: 201 for an unknown, ended or expired batch; 113 when a batch item's
+                text (the template with its fields filled in) needs more parts than the
+                batch's ``concat`` allows (the request models check this for ``sendmsg``,
+                but only the server knows a batch's template).
+        """
         if isinstance(model, SendMsg):
             return _Outgoing(
                 list(model.to),
@@ -376,13 +462,17 @@ class ReferenceServer:
                 model.climsgid,
                 model.callback or 0,
                 self._due(model.deliv_time, model.scheduled_time),
+                model.max_credits,
             )
         if isinstance(model, SendItem | QuickSend):
             template, options = self._batch(account, model.batch_id)
             fields = model.fields if isinstance(model, SendItem) else {}
             text = re.sub(r"#field([0-9]+)#", lambda m: fields.get(int(m.group(1)), ""), template)
             parts = gsm_parts(text)[0]
+            if parts > int(options.get("concat") or 1):
+                raise _Refused(113)
             due = self._due(options.get("deliv_time"), None)
+            cap = options.get("max_credits")
             return _Outgoing(
                 list(model.to),
                 text,
@@ -391,6 +481,7 @@ class ReferenceServer:
                 options.get("climsgid"),
                 int(options.get("callback") or 0),
                 due,
+                Decimal(str(cap)) if cap is not None else None,
             )
         if isinstance(model, SiPush):
             return _Outgoing(list(model.to), model.si_text, 1, model.from_ or "", None, 0, None)
@@ -403,10 +494,9 @@ class ReferenceServer:
         outgoing = self._outgoing(account, model)
         lines = self._send(account, outgoing)
         for position in sorted(invalid):
-            # A number that is not digits cannot be written back; like real servers, answer
-            # it with an empty "To: " (the client knows it by its position).
-            # ASCII digits only: str.isdigit is also true of '²', which no answer may carry.
-            number = invalid[position] if re.fullmatch("[0-9]+", invalid[position]) else ""
+            # A number that is not ASCII digits cannot be written back; like real servers,
+            # answer it with an empty "To: " (the client knows it by its position).
+            number = invalid[position] if _is_number(invalid[position]) else ""
             lines.insert(
                 position,
                 Rejected(code=105, description="Invalid destination address", to=number),
@@ -419,6 +509,14 @@ class ReferenceServer:
         return SendResult(results=tuple(lines))
 
     def _send(self, account: AccountRow, out: _Outgoing) -> list[Accepted | Rejected]:
+        """Charge and store one message per routable number (inside the request's transaction).
+
+        ``max_credits`` caps what one message may cost: its whole charge, every part at its
+        prefix's charge per part (what ``getmsgcharge`` reports). A message that would cost
+        more is still given an ID, but ends at once at status 009 (routing error) and is not
+        charged [S238 §5.2.8]: the cap is never exceeded, and nothing is paid for a message
+        that is not sent.
+        """
         lines: list[Accepted | Rejected] = []
         now = self.clock()
         for number in out.numbers:
@@ -429,7 +527,11 @@ class ReferenceServer:
             charge = per_part * out.parts
             apimsgid = secrets.token_hex(16)
             status = 11 if out.due is not None else 3
-            next_change = out.due if out.due is not None else now + self.delivery_delay
+            next_change: datetime | None = (
+                out.due if out.due is not None else now + self.delivery_delay
+            )
+            if out.max_credits is not None and charge > out.max_credits:
+                charge, status, next_change = Decimal(0), 9, None
             with self.store.transaction() as db:
                 if not add_credits(db, account.api_id, -charge):
                     lines.append(Rejected(code=301, description="No credit left", to=number))
@@ -447,7 +549,7 @@ class ReferenceServer:
                         str(charge),
                         status,
                         now.timestamp(),
-                        next_change.timestamp(),
+                        next_change.timestamp() if next_change is not None else None,
                         final_status,
                         out.callback,
                     ),
@@ -484,17 +586,27 @@ class ReferenceServer:
         row = self._message(account, model)
         apimsgid, status = row["apimsgid"], int(row["status"])
         if isinstance(model, DelMsg) and status == 11:
-            # Stopped before it left the queue: cancelled (006) and its credits refunded.
+            # Stopped before it left the queue: cancelled (006) and its credits refunded. The
+            # status is checked by the UPDATE itself: only the request that moves it off 011
+            # refunds, however many delete it at once (the request's BEGIN IMMEDIATE
+            # transaction already serialises them; this keeps the refund exact regardless).
             now = self.clock()
             with self.store.transaction() as db:
-                add_credits(db, account.api_id, Decimal(row["charge"]))
-                db.execute(
+                cancelled = db.execute(
                     "UPDATE messages SET status = 6, charge = '0', next_change = NULL "
-                    "WHERE apimsgid = ?",
+                    "WHERE apimsgid = ? AND status = 11",
                     (apimsgid,),
-                )
-                self._queue_callback(db, account, apimsgid, 6, now)
-            status = 6
+                ).rowcount
+                if cancelled == 1:
+                    add_credits(db, account.api_id, Decimal(row["charge"]))
+                    self._queue_callback(db, account, apimsgid, 6, now)
+                    status = 6
+                else:  # pragma: no cover - moved on by another writer since it was read
+                    status = int(
+                        db.execute(
+                            "SELECT status FROM messages WHERE apimsgid = ?", (apimsgid,)
+                        ).fetchone()[0]
+                    )
         if isinstance(model, GetMsgCharge):
             charge = Decimal(row["charge"]) if status != 6 else Decimal(0)
             return MessageCharge(apimsgid=apimsgid, charge=charge, status=status)
@@ -547,10 +659,13 @@ class ReferenceServer:
             ).fetchone()
             if row is None:
                 raise _Refused(101)
+            redeemed = db.execute(
+                "UPDATE vouchers SET redeemed_by = ? WHERE token = ? AND redeemed_by IS NULL",
+                (account.api_id, token),
+            ).rowcount
+            if redeemed != 1:  # pragma: no cover - the transaction holds the write lock
+                raise _Refused(101)
             add_credits(db, account.api_id, Decimal(row["credits"]))
-            db.execute(
-                "UPDATE vouchers SET redeemed_by = ? WHERE token = ?", (account.api_id, token)
-            )
         return TokenPaid(value=row["value"])
 
     def _start_batch(self, account: AccountRow, model: StartBatch) -> Response:

@@ -1,14 +1,28 @@
 """The reference server's durable state: SQLite (``:memory:`` or a file).
 
-One connection, one lock: every operation is a short transaction, so concurrent requests never
-interleave inside one (credits cannot be spent twice). A file database runs in WAL mode, so a
-crash or ``kill -9`` loses nothing that was committed, and readers never block the writer.
+One connection, one lock: every request is one ``BEGIN IMMEDIATE`` transaction (a nested
+:meth:`Store.transaction` is a savepoint inside it), so concurrent requests never interleave
+inside one, and a check and the change it guards (a refund, a charge, a redemption) cannot be
+split by another request, another thread, or another process on the same file. A file database
+runs in WAL mode, so a crash or ``kill -9`` loses nothing that was committed.
+
+What is stored of the secrets, and what a copy of the database file gives away:
+
+- passwords: salt and PBKDF2 hash only (:func:`hash_password`);
+- session ids: only an HMAC-SHA256 under a per-server key (:meth:`Store.session_digest`).
+  For a file database the key lives in a separate file beside it (``<database>.key``, created
+  ``0600``), so a copy of the database alone (a backup, a file attached to a bug report)
+  yields no live session, and cannot even test a guessed one. Someone who has the key file too
+  still cannot recover a session id from its digest (ids are 128 random bits); someone who can
+  *write* the database can do anything anyway, and is outside this model. An in-memory
+  database has a fresh key per process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import sqlite3
 import threading
@@ -34,7 +48,7 @@ CREATE TABLE IF NOT EXISTS accounts (
     callback_password TEXT
 );
 CREATE TABLE IF NOT EXISTS sessions (
-    session_id TEXT PRIMARY KEY,
+    session_digest TEXT PRIMARY KEY,
     api_id TEXT NOT NULL,
     last_used REAL NOT NULL
 );
@@ -94,18 +108,55 @@ CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks (delivered, given_up, next
 
 # Password hashing: PBKDF2-HMAC-SHA256 with a per-account salt.
 _ITERATIONS: Final = 60_000
+# The version byte that starts a hash made by this scheme; a hash without it (32 bytes) is the
+# legacy scheme, PBKDF2 over the raw password.
+_HASH_V2: Final = b"\x02"
 
 
 def hash_password(password: str, salt: bytes | None = None) -> tuple[bytes, bytes]:
-    """``(salt, hash)`` of a password; a fresh 16-byte salt unless one is given."""
+    """``(salt, hash)`` of a password; a fresh 16-byte salt unless one is given.
+
+    PBKDF2 uses the password as an HMAC key, and HMAC pads a short key with NUL bytes and
+    replaces a key longer than 64 bytes by its SHA-256: so ``pw``, ``pw\\0\\0`` and (for a long
+    password) its digest would all hash alike. The password's SHA-256 is the key instead (32
+    bytes, never padded or shortened), so two different passwords never share a hash.
+    """
     salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, _ITERATIONS)
-    return salt, digest
+    key = hashlib.sha256(password.encode("utf-8", "surrogatepass")).digest()
+    return salt, _HASH_V2 + hashlib.pbkdf2_hmac("sha256", key, salt, _ITERATIONS)
 
 
 def verify_password(password: str, salt: bytes, expected: bytes) -> bool:
-    """Whether ``password`` matches, compared in constant time."""
-    return hmac.compare_digest(hash_password(password, salt)[1], expected)
+    """Whether ``password`` is exactly the one ``expected`` was made from (constant time).
+
+    A hash from the legacy scheme (no version byte) still verifies, except for a password
+    with a NUL byte or longer than 64 bytes, which that scheme cannot tell apart from another.
+    """
+    if expected[:1] == _HASH_V2 and len(expected) == 33:
+        return hmac.compare_digest(hash_password(password, salt)[1], expected)
+    raw = password.encode("utf-8", "surrogatepass")
+    legacy = hashlib.pbkdf2_hmac("sha256", raw, salt, _ITERATIONS)
+    return hmac.compare_digest(legacy, expected) and b"\0" not in raw and len(raw) <= 64
+
+
+def _server_key(path: str) -> bytes:
+    """The per-server key session ids are hashed with: fresh for ``:memory:``; for a file
+    database, read from ``<path>.key``, created (``0600``, 32 random bytes) when absent."""
+    if path == ":memory:" or path.startswith("file:"):
+        return secrets.token_bytes(32)
+    key_path = path + ".key"
+    try:
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(key_path, "rb") as existing:
+            key = existing.read()
+        if len(key) < 32:
+            raise ValueError(f"{key_path} is not a server key (expected 32 bytes)") from None
+        return key
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "wb") as created:
+        created.write(key)
+    return key
 
 
 def add_credits(db: sqlite3.Connection, api_id: str, amount: Decimal) -> bool:
@@ -153,7 +204,17 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(sessions)")}
+        if "session_id" in columns:
+            # A database from before session ids were hashed: its sessions are clear text,
+            # and short-lived anyway; drop them (their holders authenticate again).
+            self._db.execute("DROP TABLE sessions")
+            self._db.execute("VACUUM")
+            if path != ":memory:":
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.executescript(_SCHEMA)
+        self._key = _server_key(path)
+        self._depth = 0
 
     def close(self) -> None:
         """Close the database (committed state is already on disk)."""
@@ -162,15 +223,48 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit of work; rolled back if anything in it raises."""
+        """One atomic unit of work; rolled back if anything in it raises.
+
+        The outermost one is ``BEGIN IMMEDIATE`` (the write lock is taken before anything is
+        read, so what it reads cannot change before it writes). One opened inside another, on
+        the same thread, is a savepoint: raising out of it undoes its own changes only.
+        """
         with self._lock:
+            if self._depth:
+                savepoint = f"nested_{self._depth}"
+                self._db.execute(f"SAVEPOINT {savepoint}")
+                self._depth += 1
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute(f"ROLLBACK TO {savepoint}")
+                    self._db.execute(f"RELEASE {savepoint}")
+                    raise
+                finally:
+                    self._depth -= 1
+                self._db.execute(f"RELEASE {savepoint}")
+                return
             self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def session_digest(self, session_id: str) -> str:
+        """What is stored for a session id: its HMAC-SHA256 under this server's key (hex).
+
+        Session ids are hex, compared without regard to case, so the digest is of the
+        lower-case form.
+        """
+        return hmac.new(
+            self._key, session_id.lower().encode("utf-8", "surrogatepass"), hashlib.sha256
+        ).hexdigest()
 
     def query(self, sql: str, *args: Any) -> list[sqlite3.Row]:
         """Rows of a read-only statement."""
