@@ -14,13 +14,16 @@ retries after a 901 is not charged twice.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import math
+import queue
 import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, cast
@@ -36,7 +39,7 @@ from ..callbacks import (
     render_status_callback,
 )
 from ..codes import ErrorCode, statuses_for_callback
-from ..errors import RequestRejected, TransportError, UnknownEndpoint
+from ..errors import RequestRejected, UnknownEndpoint
 from ..limits import DEFAULT_LIMITS, SESSION_IDLE_TIMEOUT, Limits
 from ..rendering import render_response
 from ..request_parsing import parse_request
@@ -76,6 +79,7 @@ from ..responses import (
 )
 from ..text import gsm_parts
 from ..transport import Transport, UrllibTransport
+from ._masking import mask_secrets
 from .store import AccountRow, Store, add_credits, hash_password, verify_password
 
 __all__ = ["ReferenceServer"]
@@ -123,6 +127,18 @@ class _Refused(Exception):
         super().__init__(self.reply.description)
 
 
+@dataclass
+class _Attempt:
+    """One delivery attempt of a queued callback, in flight."""
+
+    row_id: int
+    api_id: str
+    attempts: int  # before this one
+    request: HttpRequest | None  # None: it cannot be sent (its credentials are not known)
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
 @dataclass(frozen=True)
 class _Outgoing:
     """What a send request asks for, whatever the command."""
@@ -160,6 +176,16 @@ class ReferenceServer:
         callback_scale: multiplies the callback retry waits (``0.001`` turns minutes into
             hundreds of milliseconds for tests).
         transport: how status callbacks are posted (default :class:`UrllibTransport`).
+        callback_timeout: the total deadline, in seconds, of one callback delivery attempt
+            (connect, send and read together), whatever the transport does: at the deadline the
+            attempt counts as failed and its retry is scheduled.
+        callback_workers: how many callback attempts may be under way at once; each account
+            gets at most a quarter of them (at least one), counting its sending threads that
+            were abandoned at the deadline and still wait for the transport, so a slow receiver
+            holds up no other account.
+
+    Raises:
+        ValueError: ``callback_timeout`` or ``callback_workers`` is not positive.
     """
 
     def __init__(
@@ -172,7 +198,13 @@ class ReferenceServer:
         delivery_delay: timedelta = timedelta(seconds=5),
         callback_scale: float = 1.0,
         transport: Transport | None = None,
+        callback_timeout: float = 10.0,
+        callback_workers: int = 8,
     ) -> None:
+        if not (math.isfinite(callback_timeout) and callback_timeout > 0):
+            raise ValueError(f"callback_timeout must be positive seconds, not {callback_timeout!r}")
+        if callback_workers < 1:
+            raise ValueError(f"callback_workers must be at least 1, not {callback_workers!r}")
         self.store = store or Store()
         self.clock = clock
         self.limits = limits
@@ -181,7 +213,16 @@ class ReferenceServer:
         self.callback_scale = callback_scale
         self.transport: Transport = transport or UrllibTransport(timeout=10)
         self.internal_errors = 0
-        self._deliver_lock = threading.Lock()
+        self.callback_timeout = callback_timeout
+        self.callback_workers = callback_workers
+        self._per_account = max(1, callback_workers // 4)
+        # Delivery state of this process (guarded by _callback_lock): the callbacks whose
+        # attempt is not settled yet, and the sending threads still running per account --
+        # including those abandoned at their deadline, which hold their account's slot until
+        # the transport returns.
+        self._callback_lock = threading.Lock()
+        self._in_flight: set[int] = set()
+        self._senders: dict[str, int] = {}
 
     # -- configuration --------------------------------------------------------------------------
 
@@ -724,12 +765,10 @@ class ReferenceServer:
             charge=Decimal(row["charge"]),
         )
         style = cast(CallbackStyle, account.callback_style)
+        # No credentials here: the queue is on disk, so the Authorization header is added at
+        # delivery time from the account (_callback_request).
         request = callback_request(
-            account.callback_url,
-            render_status_callback(value, style),
-            style,
-            username=account.callback_user,
-            password=account.callback_password,
+            account.callback_url, render_status_callback(value, style), style
         )
         db.execute(
             "INSERT INTO callbacks (api_id, apimsgid, status, method, url, headers, body, "
@@ -746,54 +785,186 @@ class ReferenceServer:
             ),
         )
 
-    def deliver_callbacks(self) -> int:
-        """Post every status callback that is due; return how many were delivered.
+    def _callback_request(self, row: Any) -> HttpRequest | None:
+        """The request that delivers a queued callback, with the account's basic
+        authentication (PROTOCOL.md §7) if it has one; ``None`` when the account has a callback
+        password that this process does not know (not configured since the last start)."""
+        headers = [
+            (str(name), str(value))
+            for name, value in json.loads(row["headers"])
+            if str(name).lower() != "authorization"
+        ]
+        account = self.store.account(row["api_id"])
+        if account is not None and account.callback_user is not None:
+            if account.callback_password is None:
+                if account.callback_password_configured:
+                    return None
+            else:
+                token = f"{account.callback_user}:{account.callback_password}".encode()
+                headers.insert(0, ("Authorization", f"Basic {base64.b64encode(token).decode()}"))
+        return HttpRequest(row["method"], row["url"], tuple(headers), bytes(row["body"]))
 
-        A failed post is retried up to eight times, after 2, 4, 8, 16, 32, 64 and 128 minutes
-        and then 3 days (times ``callback_scale``). The queue is in the database, so delivery
-        is at least once and survives a restart.
-        """
-        delivered = 0
-        with self._deliver_lock:
-            now = self.clock()
-            due = self.store.query(
-                "SELECT * FROM callbacks WHERE delivered = 0 AND given_up = 0 "
-                "AND next_attempt <= ? ORDER BY id LIMIT 200",
-                now.timestamp(),
-            )
-            for row in due:
-                headers = tuple(tuple(pair) for pair in json.loads(row["headers"]))
-                request = HttpRequest(row["method"], row["url"], headers, bytes(row["body"]))
-                try:
-                    self.transport.send(request)
-                except TransportError as error:
-                    attempts = int(row["attempts"]) + 1
-                    log.info("callback %s failed (attempt %d): %s", row["id"], attempts, error)
-                    with self.store.transaction() as db:
-                        if attempts > len(CALLBACK_RETRIES):
-                            db.execute(
-                                "UPDATE callbacks SET attempts = ?, given_up = 1 WHERE id = ?",
-                                (attempts, row["id"]),
-                            )
-                        else:
-                            wait = CALLBACK_RETRIES[attempts - 1] * self.callback_scale
-                            db.execute(
-                                "UPDATE callbacks SET attempts = ?, next_attempt = ? WHERE id = ?",
-                                (attempts, (self.clock() + wait).timestamp(), row["id"]),
-                            )
-                    continue
-                with self.store.transaction() as db:
-                    db.execute(
-                        "UPDATE callbacks SET delivered = 1, attempts = attempts + 1 WHERE id = ?",
-                        (row["id"],),
+    def _start_due_callbacks(
+        self, due_by: float, exclude: set[int], report: queue.SimpleQueue[bool] | None
+    ) -> list[int]:
+        """Start an attempt for each due callback that is not in flight nor in ``exclude``, as
+        far as the worker limits allow; return their ids. Each settled attempt puts whether it
+        was delivered on ``report``."""
+        started: list[int] = []
+        with self._callback_lock:
+            while True:
+                # The server's limit counts attempts under way; an account's limit also counts
+                # its sending threads abandoned at their deadline, so receivers that never
+                # answer use up their own accounts' slots, never the other accounts'.
+                free = self.callback_workers - len(self._in_flight)
+                if free <= 0:
+                    return started
+                busy_accounts = [
+                    api_id for api_id, count in self._senders.items() if count >= self._per_account
+                ]
+                rows = self.store.query(
+                    "SELECT * FROM callbacks WHERE delivered = 0 AND given_up = 0 "
+                    "AND next_attempt <= ? "
+                    "AND id NOT IN (SELECT value FROM json_each(?)) "
+                    "AND api_id NOT IN (SELECT value FROM json_each(?)) "
+                    "ORDER BY id LIMIT ?",
+                    due_by,
+                    json.dumps(sorted(self._in_flight | exclude)),
+                    json.dumps(busy_accounts),
+                    free * self._per_account,
+                )
+                if not rows:
+                    return started
+                progress = False
+                for row in rows:
+                    api_id = str(row["api_id"])
+                    if len(self._in_flight) >= self.callback_workers:
+                        return started
+                    if self._senders.get(api_id, 0) >= self._per_account:
+                        continue
+                    attempt = _Attempt(
+                        int(row["id"]), api_id, int(row["attempts"]), self._callback_request(row)
                     )
-                delivered += 1
-        return delivered
+                    self._in_flight.add(attempt.row_id)
+                    if attempt.request is not None:
+                        self._senders[api_id] = self._senders.get(api_id, 0) + 1
+                    threading.Thread(
+                        target=self._run_attempt,
+                        args=(attempt, report),
+                        name=f"clickatell-callback-{attempt.row_id}",
+                        daemon=True,
+                    ).start()
+                    started.append(attempt.row_id)
+                    progress = True
+                if not progress:  # every row found belongs to an account at its limit
+                    return started
 
-    def tick(self) -> None:
-        """Advance message statuses and deliver due callbacks (what a background loop calls)."""
+    def _send_attempt(self, attempt: _Attempt) -> None:
+        """The sending thread: the transport call, however long the transport takes."""
+        try:
+            assert attempt.request is not None
+            self.transport.send(attempt.request)
+        except BaseException as error:  # a foreign exception is a failed attempt too
+            attempt.error = error
+        finally:
+            with self._callback_lock:
+                left = self._senders.get(attempt.api_id, 0) - 1
+                if left > 0:
+                    self._senders[attempt.api_id] = left
+                else:
+                    self._senders.pop(attempt.api_id, None)
+            attempt.done.set()
+
+    def _run_attempt(self, attempt: _Attempt, report: queue.SimpleQueue[bool] | None) -> None:
+        """Watch one attempt: send in another thread, stop waiting at the deadline, settle."""
+        delivered = False
+        try:
+            if attempt.request is None:
+                reason = "its callback password is not configured since the server started"
+            else:
+                threading.Thread(
+                    target=self._send_attempt,
+                    args=(attempt,),
+                    name=f"clickatell-callback-send-{attempt.row_id}",
+                    daemon=True,
+                ).start()
+                if not attempt.done.wait(self.callback_timeout):
+                    # The sending thread is abandoned: it holds its account's slot until the
+                    # transport gives up, but this callback's retry is scheduled now.
+                    reason = f"no answer within {self.callback_timeout:g} s"
+                elif attempt.error is not None:
+                    reason = mask_secrets(str(attempt.error)) or type(attempt.error).__name__
+                else:
+                    reason = ""
+                    delivered = True
+            self._settle(attempt, delivered, reason)
+        except Exception:  # the store closed under a shutdown: the callback stays queued
+            log.debug("callback %s not settled", attempt.row_id, exc_info=True)
+        finally:
+            with self._callback_lock:
+                self._in_flight.discard(attempt.row_id)
+            if report is not None:
+                report.put(delivered)
+
+    def _settle(self, attempt: _Attempt, delivered: bool, reason: str) -> None:
+        """Record an attempt's outcome in one short transaction."""
+        attempts = attempt.attempts + 1
+        with self.store.transaction() as db:
+            if delivered:
+                db.execute(
+                    "UPDATE callbacks SET delivered = 1, attempts = ? WHERE id = ?",
+                    (attempts, attempt.row_id),
+                )
+                return
+            log.info("callback %s failed (attempt %d): %s", attempt.row_id, attempts, reason)
+            if attempts > len(CALLBACK_RETRIES):
+                db.execute(
+                    "UPDATE callbacks SET attempts = ?, given_up = 1 WHERE id = ?",
+                    (attempts, attempt.row_id),
+                )
+            else:
+                wait = CALLBACK_RETRIES[attempts - 1] * self.callback_scale
+                db.execute(
+                    "UPDATE callbacks SET attempts = ?, next_attempt = ? WHERE id = ?",
+                    (attempts, (self.clock() + wait).timestamp(), attempt.row_id),
+                )
+
+    def deliver_callbacks(self, *, wait: bool = True) -> int:
+        """Post the status callbacks that are due; return how many were delivered.
+
+        Each attempt has a total deadline of ``callback_timeout`` seconds and runs beside the
+        others (up to ``callback_workers`` at once, a quarter of them per account), so one slow
+        receiver holds up no one else. A failed or late attempt is retried up to eight times,
+        after 2, 4, 8, 16, 32, 64 and 128 minutes and then 3 days (times ``callback_scale``).
+        The queue is in the database, so delivery is at least once and survives a restart; a
+        callback whose attempt is under way is never attempted twice at once.
+
+        With ``wait`` (the default) each callback due now is attempted once and the call
+        returns when every attempt it started has settled (by the deadline at the latest).
+        With ``wait=False`` it starts what it can and returns 0 at once (the background loop
+        of :func:`running`): the attempts settle on their own.
+        """
+        due_by = self.clock().timestamp()
+        if not wait:
+            self._start_due_callbacks(due_by, set(), None)
+            return 0
+        report: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        attempted: set[int] = set()
+        outstanding = delivered = 0
+        while True:
+            started = self._start_due_callbacks(due_by, attempted, report)
+            attempted.update(started)
+            outstanding += len(started)
+            if outstanding == 0:
+                return delivered
+            delivered += report.get()  # one settled: its slot may start another
+            outstanding -= 1
+
+    def tick(self, *, wait: bool = True) -> None:
+        """Advance message statuses and deliver due callbacks (what a background loop calls,
+        with ``wait=False``; see :meth:`deliver_callbacks`)."""
         self.advance()
-        self.deliver_callbacks()
+        self.deliver_callbacks(wait=wait)
 
     def pending_callbacks(self) -> int:
         """How many callbacks wait for delivery (neither delivered nor given up)."""

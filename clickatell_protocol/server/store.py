@@ -16,12 +16,20 @@ What is stored of the secrets, and what a copy of the database file gives away:
   still cannot recover a session id from its digest (ids are 128 random bits); someone who can
   *write* the database can do anything anyway, and is outside this model. An in-memory
   database has a fresh key per process.
+- an account's callback password (for the HTTP basic authentication of status callbacks,
+  PROTOCOL.md §7): kept in this process's memory only. The file records that one is
+  configured, and the queued callbacks carry no ``Authorization`` header (it is built at
+  delivery time). After a restart the password comes from the configuration again (``serve
+  --config`` adds its accounts at each start); until then those callbacks wait, retried on
+  their schedule. A file written by an earlier version that did store them is scrubbed when
+  opened (the passwords move to memory for that run).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import sqlite3
@@ -106,6 +114,11 @@ CREATE TABLE IF NOT EXISTS callbacks (
 CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks (delivered, given_up, next_attempt);
 """
 
+# What the ``callback_password`` column holds for an account with a callback password: the
+# password itself stays in memory (see the module docstring).
+CALLBACK_PASSWORD_IN_MEMORY: Final = "(kept in memory)"
+_SECRET_HEADERS: Final = frozenset({"authorization", "proxy-authorization"})
+
 # Password hashing: PBKDF2-HMAC-SHA256 with a per-account salt.
 _ITERATIONS: Final = 60_000
 # The version byte that starts a hash made by this scheme; a hash without it (32 bytes) is the
@@ -186,6 +199,9 @@ class AccountRow:
     callback_style: str
     callback_user: str | None
     callback_password: str | None
+    """The callback password if this process knows it (it is never read from the file)."""
+    callback_password_configured: bool = False
+    """Whether the account has a callback password, known in this process or not."""
 
 
 class Store:
@@ -193,6 +209,9 @@ class Store:
 
     Args:
         path: ``":memory:"`` (the default: gone with the process) or a file path.
+
+    Raises:
+        sqlite3.Error: ``path`` cannot be opened or is not an SQLite database.
     """
 
     def __init__(self, path: str = ":memory:") -> None:
@@ -200,21 +219,59 @@ class Store:
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        if path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(sessions)")}
-        if "session_id" in columns:
-            # A database from before session ids were hashed: its sessions are clear text,
-            # and short-lived anyway; drop them (their holders authenticate again).
-            self._db.execute("DROP TABLE sessions")
-            self._db.execute("VACUUM")
+        self._callback_passwords: dict[str, str] = {}
+        try:
             if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten content is zeroed, not left in free pages of the file.
+            self._db.execute("PRAGMA secure_delete=ON")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(sessions)")}
+            if "session_id" in columns:
+                # A database from before session ids were hashed: its sessions are clear text,
+                # and short-lived anyway; drop them (their holders authenticate again).
+                self._db.execute("DROP TABLE sessions")
+                self._db.execute("VACUUM")
+                if path != ":memory:":
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.executescript(_SCHEMA)
+            self._key = _server_key(path)
+            self._depth = 0
+            self._scrub_secrets()
+        except BaseException:  # not a database, or not ours to write: nothing stays open
+            self._db.close()
+            raise
+
+    def _scrub_secrets(self) -> None:
+        """Take the callback secrets an earlier version stored out of the file: the passwords
+        into memory, the ``Authorization`` headers out of the queue."""
+        with self.transaction() as db:
+            accounts = db.execute(
+                "SELECT api_id, callback_password FROM accounts "
+                "WHERE callback_password IS NOT NULL AND callback_password != ?",
+                (CALLBACK_PASSWORD_IN_MEMORY,),
+            ).fetchall()
+            for api_id, password in accounts:
+                self._callback_passwords[api_id] = password
+                db.execute(
+                    "UPDATE accounts SET callback_password = ? WHERE api_id = ?",
+                    (CALLBACK_PASSWORD_IN_MEMORY, api_id),
+                )
+            queued = db.execute(
+                "SELECT id, headers FROM callbacks WHERE headers LIKE '%authorization%'"
+            ).fetchall()
+            for row_id, headers in queued:
+                kept = [
+                    pair for pair in json.loads(headers) if pair[0].lower() not in _SECRET_HEADERS
+                ]
+                db.execute(
+                    "UPDATE callbacks SET headers = ? WHERE id = ?", (json.dumps(kept), row_id)
+                )
+        if (accounts or queued) and self.path != ":memory:":
+            # The old pages of the write-ahead log go too.
+            with self._lock:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._db.executescript(_SCHEMA)
-        self._key = _server_key(path)
-        self._depth = 0
 
     def close(self) -> None:
         """Close the database (committed state is already on disk)."""
@@ -288,8 +345,16 @@ class Store:
         replace: bool = True,
     ) -> None:
         """Create an account, or replace one with the same ``api_id`` (with ``replace=False`` an
-        existing account, and its credits, are kept)."""
+        existing account, and its credits, are kept).
+
+        ``callback_password`` is kept in memory only, also when an existing account is kept.
+        """
         salt, digest = hash_password(password)
+        with self._lock:
+            if callback_password is not None:
+                self._callback_passwords[api_id] = callback_password
+            elif replace:
+                self._callback_passwords.pop(api_id, None)
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         with self.transaction() as db:
             db.execute(
@@ -304,7 +369,7 @@ class Store:
                     callback_url,
                     callback_style,
                     callback_user,
-                    callback_password,
+                    CALLBACK_PASSWORD_IN_MEMORY if callback_password is not None else None,
                 ),
             )
 
@@ -324,7 +389,8 @@ class Store:
             callback_url=row["callback_url"],
             callback_style=row["callback_style"],
             callback_user=row["callback_user"],
-            callback_password=row["callback_password"],
+            callback_password=self._callback_passwords.get(row["api_id"]),
+            callback_password_configured=row["callback_password"] is not None,
         )
 
     def put_voucher(self, token: str, value: str, credits: Decimal) -> None:
