@@ -302,10 +302,12 @@ def python_clickatell(
 ) -> Bellville:
     python2_urlopen(monkeypatch)
     base = interop_server.base_url
+    client_class: Any = bellville["clickatell.client"].Client
 
-    # Its Clickatell class takes the HTTP client class as `client_class`; the URLs are class
-    # attributes of that client. A subclass with the server's URLs is its documented hook.
-    class Loopback(bellville["clickatell.client"].Client):  # type: ignore[name-defined,misc]
+    # Its Clickatell class takes the HTTP client class as a constructor argument
+    # (`client_class`), and that class holds the URLs as class attributes: a subclass with the
+    # server's URLs points it at the server without touching its code.
+    class Loopback(client_class):  # type: ignore[misc,valid-type]
         base_url = base
         http_url = f"{base}/http"
         http_batch_url = f"{base}/http_batch"
