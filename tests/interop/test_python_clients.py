@@ -20,6 +20,7 @@ the server is never bent to suit a client.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -281,7 +282,13 @@ def bellville(interop_cache: Path) -> dict[str, ModuleType]:
         "python-clickatell",
         "0.1.3",
         "clickatell",
-        ["clickatell.api", "clickatell.client", "clickatell.response", "clickatell.errors"],
+        [
+            "clickatell.api",
+            "clickatell.client",
+            "clickatell.constants",
+            "clickatell.errors",
+            "clickatell.response",
+        ],
     )
 
 
@@ -289,9 +296,10 @@ def bellville(interop_cache: Path) -> dict[str, ModuleType]:
 class Bellville:
     client: Any
     server: ClickatellServer
-    make: Callable[[str], Any]
+    make: Callable[..., Any]
     response: ModuleType
     errors: ModuleType
+    constants: ModuleType
 
 
 @pytest.fixture
@@ -313,9 +321,9 @@ def python_clickatell(
         http_batch_url = f"{base}/http_batch"
         utils_url = f"{base}/utils"
 
-    def make(password: str) -> Any:
+    def make(password: str, **options: Any) -> Any:
         return bellville["clickatell.api"].Clickatell(
-            interop_server.user, password, interop_server.api_id, client_class=Loopback
+            interop_server.user, password, interop_server.api_id, client_class=Loopback, **options
         )
 
     return Bellville(
@@ -324,6 +332,7 @@ def python_clickatell(
         make,
         bellville["clickatell.response"],
         bellville["clickatell.errors"],
+        bellville["clickatell.constants"],
     )
 
 
@@ -377,6 +386,24 @@ def pc_sendmsg_options(c: Bellville) -> None:
     )
     row = messages(c.server)[reply.value]
     assert (row["from_address"], row["climsgid"]) == ("Tester", "order42")
+
+
+def pc_sendmsg_defaults(c: Bellville) -> None:
+    # The defaults of its README's first example, sent with every message.
+    cc = c.constants
+    client = c.make(
+        c.server.password,
+        sendmsg_defaults={
+            "callback": cc.YES,
+            "msg_type": cc.SMS_DEFAULT,
+            "deliv_ack": cc.YES,
+            "req_feat": cc.FEAT_ALPHA + cc.FEAT_NUMER + cc.FEAT_DELIVACK,
+        },
+    )
+    (reply,) = client.sendmsg(recipients=[NUMBER], sender="27123456789", text="hello world")
+    assert isinstance(reply, c.response.IDResponse)
+    row = messages(c.server)[reply.value]
+    assert (row["from_address"], row["callback"], row["text"]) == ("27123456789", 1, "hello world")
 
 
 def pc_sendmsg_deliv_time(c: Bellville) -> None:
@@ -472,6 +499,7 @@ PYTHON_CLICKATELL_CASES = [
     pytest.param(pc_sendmsg_several, id="sendmsg-several"),
     pytest.param(pc_sendmsg_several_refused_line, id="sendmsg-several-refused-line"),
     pytest.param(pc_sendmsg_options, id="sendmsg-sender-climsgid"),
+    pytest.param(pc_sendmsg_defaults, id="sendmsg-readme-defaults"),
     pytest.param(
         pc_sendmsg_deliv_time,
         id="sendmsg-deliv_time",
@@ -666,3 +694,15 @@ RIS_CASES = [
 @pytest.mark.parametrize("command", RIS_CASES)
 def test_ris_clickatellhttp_0_0_5(ris_clickatellhttp: Ris, command: Callable[[Ris], None]) -> None:
     command(ris_clickatellhttp)
+
+
+@pytest.mark.interop
+def test_translated_package_leaves_the_installed_one(
+    bellville: dict[str, ModuleType], interop_cache: Path
+) -> None:
+    """python-clickatell's package is also named ``clickatell``: importing the translated copy
+    must not replace PyPI clickatell for the rest of the process, in either order."""
+    assert Path(bellville["clickatell.api"].__file__ or "").is_relative_to(interop_cache)
+    assert all(sys.modules.get(name) is not module for name, module in bellville.items())
+    installed = pytest.importorskip("clickatell.http", reason="needs clickatell==0.1.2")
+    assert not Path(installed.__file__ or "").is_relative_to(interop_cache)
