@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -38,26 +39,59 @@ def _print_json(value: Any, out: TextIO) -> None:
     out.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
+_LIMIT_OPTIONS = ("max_recipients_get", "max_recipients_post", "concat_max")
+
+
 def _limits(args: argparse.Namespace) -> Limits:
+    """The limits profile of ``check``.
+
+    Raises:
+        ValueError: the options make no valid profile.
+    """
     overrides = {
-        name: getattr(args, name)
-        for name in ("max_recipients_get", "max_recipients_post", "concat_max")
-        if getattr(args, name) is not None
+        name: getattr(args, name) for name in _LIMIT_OPTIONS if getattr(args, name) is not None
     }
     return Limits(**overrides)
 
 
-def _check(args: argparse.Namespace) -> int:
-    # The body goes as the bytes a shell gives: UTF-8 (the server reads them as ISO-8859-1).
-    body = args.data.encode("utf-8") if args.data else b""
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
     try:
-        request = parse_request(args.method, args.url, body, limits=_limits(args))
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _check(args: argparse.Namespace) -> int:
+    # The URL and the body are the bytes the shell gave (os.fsencode undoes the escapes of bytes
+    # that the locale cannot decode), read as a server reads them: the URL as ISO-8859-1, as
+    # WSGI hands it over, and both in the charset of --content-type or of a charset parameter.
+    url = os.fsencode(args.url).decode("latin-1")
+    body = os.fsencode(args.data) if args.data else b""
+    try:
+        limits = _limits(args)
+    except ValueError as error:
+        sys.stderr.write(f"check: {error}\n")
+        return 2
+    try:
+        request = parse_request(
+            args.method,
+            url,
+            body,
+            content_type=args.content_type,
+            limits=limits,
+            strict=args.strict,
+        )
     except RequestRejected as rejected:
         sys.stdout.write(rejected.to_wire() + "\n")
         sys.stderr.write(f"rejected: {rejected.detail}\n")
         return 1
     dumped = request.model_dump(mode="json", by_alias=True, exclude_none=True)
-    _print_json({"command": request.command, **dumped}, sys.stdout)
+    extra = {"extra": request.extra.masked()} if request.extra else {}
+    _print_json({"command": request.command, **dumped, **extra}, sys.stdout)
     return 0
 
 
@@ -216,16 +250,30 @@ def _parser() -> argparse.ArgumentParser:
         "check",
         help="validate a request as a Clickatell server does",
         description="Print the request as JSON and exit 0, or print the ERR: line a server "
-        "answers and exit 1.  The password is masked in the output.",
+        "answers and exit 1.  The password is masked in the output.  Parameters the command "
+        'does not define are shown under "extra" (the server ignores them), unless --strict. '
+        "The URL and body are read as bytes, in the charset of --content-type or of a charset "
+        "parameter (ISO-8859-1 when neither is given).",
     )
     check.add_argument("url", help="the request URL (absolute, or a path with its query)")
     check.add_argument("--method", default="GET", type=str.upper, choices=["GET", "POST"])
     check.add_argument("--data", help="the form body of a POST request")
-    for name in ("max_recipients_get", "max_recipients_post", "concat_max"):
+    check.add_argument(
+        "--content-type",
+        default=None,
+        help="the request's Content-Type header, for its charset "
+        "(e.g. 'application/x-www-form-urlencoded; charset=UTF-8')",
+    )
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse parameters the command does not define (101), to check an SDK's traffic",
+    )
+    for name in _LIMIT_OPTIONS:
         check.add_argument(
             f"--{name.replace('_', '-')}",
             dest=name,
-            type=int,
+            type=_positive_int,
             default=None,
             help=f"widen the {name} limit (default: {getattr(Limits(), name)})",
         )

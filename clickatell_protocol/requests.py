@@ -9,17 +9,22 @@ Every rule of PROTOCOL.md §3 is checked by a validator that raises a pydantic e
 ``clickatell`` whose context holds ``code`` (the Clickatell error number), ``parameter`` (the wire
 name) and ``rule`` (what was broken, in words).  The bounds come from a :class:`Limits` profile
 passed through the validation context (``context={"limits": ..., "now": ..., "method": ...}``); the
-defaults apply without one.
+defaults apply without one.  :func:`~clickatell_protocol.parse_request` also puts the request's
+charset there (``"charset": "UTF-8"`` or ``"ISO-8859-1"``): text decoded from UTF-8 may hold the
+GSM characters that ISO-8859-1 lacks (``€``, Greek capitals), which a model built by hand may not.
+
+Parameters a command does not define are no fields: ``parse_request`` keeps them aside on
+:attr:`Request.extra` (PROTOCOL.md §1), and a model built by hand refuses them.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar, Final, Literal, NoReturn
+from typing import Annotated, Any, ClassVar, Final, Literal, NoReturn, Self
 from urllib.parse import quote_plus
 
 from pydantic import (
@@ -28,12 +33,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
+from pydantic.config import ExtraValues
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ._http import HttpRequest
@@ -54,7 +61,7 @@ from .limits import (
     TOKEN_DIGITS,
     Limits,
 )
-from .text import eight_bit_parts, gsm_parts, ucs2_parts
+from .text import GSM_DEFAULT_ALPHABET, GSM_EXTENSION_TABLE, eight_bit_parts, gsm_parts, ucs2_parts
 
 __all__ = [
     "COMMANDS",
@@ -69,6 +76,7 @@ __all__ = [
     "QueryMsg",
     "QuickSend",
     "Request",
+    "RequestExtra",
     "RouteCoverage",
     "SendItem",
     "SendMsg",
@@ -158,6 +166,11 @@ class _State:
         return method.upper() if isinstance(method, str) else "POST"
 
     @property
+    def charset(self) -> str | None:
+        charset = self._get("charset")
+        return charset if isinstance(charset, str) else None
+
+    @property
     def now(self) -> datetime:
         now = self._get("now")
         if isinstance(now, datetime) and now.tzinfo is not None:
@@ -204,13 +217,37 @@ def _as_str(value: Any) -> str:
     raise _Broken(f"must be a string, not {type(value).__name__}")
 
 
+# Wire digits are ASCII digits only: str.isdigit is also true of '²' and of other scripts'
+# digits.
+_DIGITS: Final = re.compile("[0-9]+")
+# No bound of the protocol has this many digits; a longer number is refused as too large
+# before int() reads it (int() of an unbounded digit string costs quadratic time, and past
+# 4,300 digits Python refuses it with its own message).
+_MOST_DIGITS: Final = 30
+
+
+class _TooLarge(_Broken):
+    def __init__(self, digits: int) -> None:
+        super().__init__(f"a number of {digits} digits is too large")
+        self.digits = digits
+
+
 def _as_int(value: Any) -> int:
+    """An int, or a string of ASCII digits of at most ``_MOST_DIGITS`` significant digits.
+
+    Raises:
+        _TooLarge: more significant digits than that.
+        _Broken: anything else that is not a whole number.
+    """
     if isinstance(value, bool):
         raise _Broken("must be a whole number, not a boolean")
     if isinstance(value, int):
         return int(value)
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        significant = value.lstrip("0")
+        if len(significant) > _MOST_DIGITS:
+            raise _TooLarge(len(significant))
+        return int(significant or "0")
     raise _Broken(f"must be a whole number, got {_show(value)}")
 
 
@@ -228,7 +265,7 @@ def _latin1(value: Any, _state: _State | None = None) -> str:
     return text
 
 
-def _secret(value: Any, _state: _State) -> SecretStr:
+def _secret(value: Any, _state: _State) -> str:
     raw = value.get_secret_value() if isinstance(value, SecretStr) else value
     if not isinstance(raw, str):
         raise _Broken(f"must be a string, not {type(raw).__name__}")
@@ -239,7 +276,9 @@ def _secret(value: Any, _state: _State) -> SecretStr:
     except UnicodeEncodeError:
         # The position alone: the character would reveal part of the secret.
         raise _Broken("holds a character that is not in ISO-8859-1") from None
-    return SecretStr(raw)
+    # The plain string: the field's own SecretStr schema wraps it (a SecretStr returned here
+    # would be refused by that schema in JSON mode, so model_validate_json could not read it).
+    return raw
 
 
 def _pattern(regex: str, rule: str) -> Converter:
@@ -258,13 +297,13 @@ def _hex_id(digits: int) -> Converter:
     return _pattern(f"[0-9A-Fa-f]{{{digits}}}", f"must be exactly {digits} hex digits")
 
 
-def _session_id(value: Any, _state: _State) -> SecretStr:
+def _session_id(value: Any, _state: _State) -> str:
     # A session id is as good as the password for 15 minutes: it is kept as a secret and never
     # echoed, not even a malformed one.
     text = _as_str(value.get_secret_value() if isinstance(value, SecretStr) else value)
     if re.fullmatch(f"[0-9A-Fa-f]{{{SESSION_ID_HEX_DIGITS}}}", text) is None:
         raise _Broken(f"must be exactly {SESSION_ID_HEX_DIGITS} hex digits")
-    return SecretStr(text)
+    return text  # wrapped by the field's SecretStr schema, as for the password
 
 
 def _limit(name: str, state: _State) -> int:
@@ -277,9 +316,16 @@ def _ranged(low: str | int, high: str | int | None, *, above_code: int | None = 
     """An integer between two bounds: numbers, names of :class:`Limits` fields, or no top."""
 
     def convert(value: Any, state: _State) -> int:
-        number = _as_int(value)
         lowest = low if isinstance(low, int) else _limit(low, state)
         highest = high if not isinstance(high, str) else _limit(high, state)
+        try:
+            number = _as_int(value)
+        except _TooLarge as large:
+            if highest is None:
+                raise
+            raise _Broken(
+                f"must be at most {highest}, got a number of {large.digits} digits", above_code
+            ) from None
         if number < lowest:
             raise _Broken(f"must be at least {lowest}, got {number}")
         if highest is not None and number > highest:
@@ -341,15 +387,26 @@ _MSISDN_RE: Final = re.compile(f"[1-9][0-9]{{{MSISDN_MIN_DIGITS - 1},{MSISDN_MAX
 
 
 def _msisdn(value: Any, _state: _State | None = None) -> str:
-    number = _as_str(value).strip()
+    # Never trimmed: a number is exactly its ASCII digits.  A server that strips NBSP, NEL,
+    # control characters or the space a raw '+' decodes to would send to a number the client
+    # did not write.
+    number = _as_str(value)
     if _MSISDN_RE.fullmatch(number):
         return number
     if not number:
         raise _Broken("an empty number")
     if number.startswith("+"):
-        raise _Broken(f"{number!r}: international format has no leading '+'")
-    if not number.isascii() or not number.isdigit():
-        raise _Broken(f"{_show(number)}: a number is digits only")
+        raise _Broken(f"{_show(number)}: international format has no leading '+'")
+    stray = re.search("[^0-9]", number)
+    if stray is not None:
+        char = stray.group()
+        hint = (
+            " (a raw '+' in a URL decodes to a space; numbers have no '+')" if char == " " else ""
+        )
+        raise _Broken(
+            f"{_show(number)}: character {stray.start() + 1} ({char!r}) is not a digit; "
+            f"a number is ASCII digits only{hint}"
+        )
     if number.startswith("0"):
         raise _Broken(f"{number!r}: no leading 0 (neither '00' nor a national prefix)")
     raise _Broken(
@@ -404,11 +461,11 @@ def _timestamp(value: Any) -> datetime:
     elif (
         isinstance(value, int | str)
         and not isinstance(value, bool)
-        and (isinstance(value, int) or (value.isascii() and value.isdigit()))
+        and (isinstance(value, int) or _DIGITS.fullmatch(value))
     ):
         try:
-            moment = datetime.fromtimestamp(int(value), UTC)
-        except (OverflowError, OSError, ValueError):
+            moment = datetime.fromtimestamp(_as_int(value), UTC)
+        except (_Broken, OverflowError, OSError, ValueError):
             raise _Broken(f"Unix time {_show(value)} is out of range") from None
     elif isinstance(value, str):
         try:
@@ -606,6 +663,57 @@ _SECRET_FIELDS: Final = frozenset({"password", "session_id"})
 _MASK: Final = "**********"
 
 
+def _is_secret_name(name: str) -> bool:
+    """Whether a parameter of this name carries a secret (also when a command does not define
+    it: a password sent to ``ping`` is still a password)."""
+    lowered = name.lower()
+    return lowered in _SECRET_FIELDS or "password" in lowered or "session" in lowered
+
+
+class RequestExtra(Mapping[str, str]):
+    """The parameters of a request that its command does not define: wire name → value.
+
+    Read-only and hashable.  Item access gives the values as sent, because a gateway may need
+    them; ``repr`` and ``str`` mask any whose name is a secret's (``password``, ``session_id``).
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items: dict[str, str] = dict(items or {})
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._items) == dict(other.items())
+        return NotImplemented
+
+    def masked(self) -> dict[str, str]:
+        """Return the extras as a dict, with the value of every secret masked."""
+        return {
+            name: _MASK if _is_secret_name(name) else value for name, value in self._items.items()
+        }
+
+    def __repr__(self) -> str:
+        return f"RequestExtra({self.masked()!r})"
+
+    __str__ = __repr__
+
+
+_NO_EXTRA: Final = RequestExtra()
+
+
 def _masked(location: tuple[Any, ...], value: Any) -> Any:
     """An error's input with any secret replaced by a mask."""
     if location and location[0] in _SECRET_FIELDS:
@@ -613,6 +721,30 @@ def _masked(location: tuple[Any, ...], value: Any) -> Any:
     if isinstance(value, Mapping):
         return {key: _MASK if key in _SECRET_FIELDS else item for key, item in value.items()}
     return value
+
+
+def _without_secrets(error: ValidationError) -> ValidationError:
+    """The same error with the secrets of its inputs masked.
+
+    ``hide_input_in_errors`` keeps inputs out of ``str(error)``, but ``error.errors()`` would
+    still hold them.  An error with no location (JSON that does not parse) carries the whole
+    document as its input: that is masked as a whole, as it may hold the password.
+    """
+    details: list[InitErrorDetails] = []
+    for detail in error.errors():
+        kind: Any = detail["type"]
+        if kind == ERROR_TYPE:
+            kind = PydanticCustomError(ERROR_TYPE, detail["msg"], detail.get("ctx"))
+        location = detail["loc"]
+        entry: InitErrorDetails = {
+            "type": kind,
+            "loc": location,
+            "input": _masked(location, detail.get("input")) if location else _MASK,
+        }
+        if "ctx" in detail and kind != ERROR_TYPE and isinstance(kind, str):
+            entry["ctx"] = detail["ctx"]
+        details.append(entry)
+    return ValidationError.from_exception_data(error.title, details, hide_input=True)
 
 
 def _wire_value(value: Any) -> str:
@@ -671,33 +803,53 @@ class Request(BaseModel):
     path: ClassVar[str]
     auth_mode: ClassVar[AuthMode] = "either"
 
+    _extra: RequestExtra = PrivateAttr(default=_NO_EXTRA)
+
+    @property
+    def extra(self) -> RequestExtra:
+        """The parameters of the request that its command does not define, by wire name.
+
+        :func:`~clickatell_protocol.parse_request` keeps them here instead of refusing them
+        (PROTOCOL.md §1: Kannel's ``mclass``, credentials sent beside ``session_id`` on
+        ``ping``), so a gateway still sees them.  They are not parameters of the model: not in
+        :meth:`to_params`, not in ``model_dump``; they do take part in equality.  Empty for a
+        model built by hand.  ``repr`` masks secrets among them.
+        """
+        return self._extra
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Validate a JSON document, as pydantic does; a document that does not parse is
+        reported without its text (it may hold the password).
+
+        Raises:
+            pydantic.ValidationError: the document is not JSON or breaks a rule.
+        """
+        # Only the options given are passed on: older pydantic versions lack some of them.
+        given: dict[str, Any] = {"extra": extra, "by_alias": by_alias, "by_name": by_name}
+        options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        try:
+            return super().model_validate_json(json_data, strict=strict, context=context, **options)
+        except ValidationError as error:
+            raise _without_secrets(error) from None
+
     @model_validator(mode="wrap")
     @classmethod
     def _hide_secrets(cls, data: Any, handler: Any) -> Any:
-        """Mask the password and session id in the inputs a ValidationError carries.
-
-        ``hide_input_in_errors`` keeps them out of ``str(error)``; ``error.errors()`` would
-        still hold the raw input, so it is rebuilt with the secrets masked.
-        """
+        """Mask the password and session id in the inputs a ValidationError carries."""
         try:
             return handler(data)
         except ValidationError as error:
-            details: list[InitErrorDetails] = []
-            for detail in error.errors():
-                kind: Any = detail["type"]
-                if kind == ERROR_TYPE:
-                    kind = PydanticCustomError(ERROR_TYPE, detail["msg"], detail.get("ctx"))
-                entry: InitErrorDetails = {
-                    "type": kind,
-                    "loc": detail["loc"],
-                    "input": _masked(detail["loc"], detail.get("input")),
-                }
-                if "ctx" in detail and kind != ERROR_TYPE and isinstance(kind, str):
-                    entry["ctx"] = detail["ctx"]
-                details.append(entry)
-            raise ValidationError.from_exception_data(
-                error.title, details, hide_input=True
-            ) from None
+            raise _without_secrets(error) from None
 
     @model_validator(mode="before")
     @classmethod
@@ -733,7 +885,10 @@ class Request(BaseModel):
 
     def __repr_args__(self) -> Any:
         # Only the parameters that are set: a request has many optional ones.
-        return [(name, value) for name, value in super().__repr_args__() if value is not None]
+        args = [(name, value) for name, value in super().__repr_args__() if value is not None]
+        if self._extra:
+            args.append(("extra", self._extra))
+        return args
 
     def to_params(self) -> dict[str, str]:
         """Return the wire parameters, in field order, leaving out the ones not set.
@@ -860,25 +1015,44 @@ class _MessageOptions(BaseModel):
     scheduled_time: ScheduledTime = None
 
 
-def _check_encoding(text: str, unicode: bool) -> None:
-    """The encoding rules of ``text``: not empty (107), UTF-16BE hex (116) or ISO-8859-1 (101)."""
+# The GSM 03.38 characters that ISO-8859-1 lacks: a request decoded from UTF-8 may carry them
+# plain, as they are deliverable in the GSM alphabet (PROTOCOL.md §1, §6).
+_GSM_BEYOND_LATIN1: Final = frozenset(
+    ch for ch in GSM_DEFAULT_ALPHABET | GSM_EXTENSION_TABLE if ord(ch) > 0xFF
+)
+
+
+def _check_ucs2_hex(parameter: str, text: str) -> None:
+    """With ``unicode=1``: hex of UTF-16BE, 4 digits per code unit, surrogates paired (116)."""
+    if len(text) % 4 or re.fullmatch("[0-9A-Fa-f]*", text) is None:
+        reject(
+            116,
+            parameter,
+            f"with unicode=1 the {parameter} is UTF-16BE hex, 4 digits per code unit",
+        )
+    try:
+        bytes.fromhex(text).decode("utf-16-be")
+    except UnicodeDecodeError:
+        reject(116, parameter, "the hex is not valid UTF-16BE (a surrogate is unpaired)")
+
+
+def _check_encoding(text: str, unicode: bool, charset: str | None = None) -> None:
+    """The encoding rules of ``text``: not empty (107), UTF-16BE hex (116), or plain: ISO-8859-1,
+    plus the GSM characters beyond it when the request was UTF-8 (101 otherwise)."""
     if not text:
         reject(107, "text", "the message is empty")
     if unicode:
-        if len(text) % 4 or re.fullmatch("[0-9A-Fa-f]*", text) is None:
-            reject(116, "text", "with unicode=1 the text is UTF-16BE hex, 4 digits per code unit")
-        try:
-            bytes.fromhex(text).decode("utf-16-be")
-        except UnicodeDecodeError:
-            reject(116, "text", "the hex is not valid UTF-16BE (a surrogate is unpaired)")
-    else:
-        try:
-            text.encode("latin-1")
-        except UnicodeEncodeError as exc:
+        _check_ucs2_hex("text", text)
+        return
+    if text.isascii() or max(text) <= "\xff":
+        return
+    allowed = _GSM_BEYOND_LATIN1 if charset == "UTF-8" else frozenset()
+    for position, char in enumerate(text):
+        if ord(char) > 0xFF and char not in allowed:
             reject(
                 101,
                 "text",
-                f"character {exc.start} ({text[exc.start]!r}) cannot be sent plain: use "
+                f"character {position} ({char!r}) cannot be sent plain: use "
                 "unicode=1 with the UTF-16BE hex of the text (encode_text does this)",
             )
 
@@ -895,7 +1069,7 @@ class SendMsg(_MessageOptions, _Authenticated):
     data: Data = None
 
     @model_validator(mode="after")
-    def _check_message(self) -> SendMsg:
+    def _check_message(self, info: ValidationInfo) -> SendMsg:
         if self.text is None and self.data is None:
             reject(107, "text", "give text, or data with udh")
         if self.text is not None and self.data is not None:
@@ -905,7 +1079,7 @@ class SendMsg(_MessageOptions, _Authenticated):
         if self.udh is not None and self.data is None:
             reject(102, "udh", "a user data header goes with 8-bit data, not text")
         if self.text is not None:
-            _check_encoding(self.text, bool(self.unicode))
+            _check_encoding(self.text, bool(self.unicode), _State(info).charset)
         parts, units, kind = self.size
         allowed = self.concat or 1
         if parts > allowed:
@@ -1000,6 +1174,13 @@ class StartBatch(_MessageOptions, _Authenticated):
     path: ClassVar[str] = "/http_batch/startbatch"
 
     template: Template
+
+    @model_validator(mode="after")
+    def _check_template(self) -> StartBatch:
+        # [S238 §5.2.14]: a unicode batch carries its text as UTF-16BE hex, like sendmsg.
+        if self.unicode:
+            _check_ucs2_hex("template", self.template)
+        return self
 
     @property
     def template_fields(self) -> tuple[int, ...]:

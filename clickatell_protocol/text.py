@@ -65,7 +65,9 @@ _PLAIN_SEPTETS: Final[dict[str, int]] = {
 }
 # Characters that can travel plain, and the ones of them worth two septets.
 _PLAIN_CHARS: Final = "".join(sorted(_PLAIN_SEPTETS))
-_DOUBLE_SEPTET_CHARS: Final = "".join(sorted(ch for ch, n in _PLAIN_SEPTETS.items() if n == 2))
+# Every extension character, '€' included: a server that reads UTF-8 accepts it in plain text
+# (PROTOCOL.md §1), and it takes two septets there too.
+_DOUBLE_SEPTET_CHARS: Final = "".join(sorted(GSM_EXTENSION_TABLE))
 _DOUBLE_SEPTET_SET: Final = frozenset(_DOUBLE_SEPTET_CHARS)
 _NOT_PLAIN_TRANSLATION: Final = {ord(ch): None for ch in _PLAIN_CHARS}
 
@@ -121,7 +123,8 @@ def gsm_septets(text: str) -> int:
     """Return the septets a plain text occupies (extension characters count two).
 
     Characters outside the GSM table but inside ISO-8859-1 count one septet: a server replaces
-    each with one GSM character.
+    each with one GSM character.  The GSM characters beyond ISO-8859-1 (``€``, Greek capitals)
+    count as in GSM, for a text a server received in UTF-8.
     """
     return len(text) + sum(text.count(ch) for ch in _DOUBLE_SEPTET_CHARS)
 

@@ -113,7 +113,13 @@ ERROR_PATHS: list[tuple[str, str, Callable[[ClickatellServer], dict[str, Any]], 
     ("002 unknown user", "/http/auth", lambda s: {**credentials(s), "user": "mallory"}, 2),
     ("108 unknown api_id", "/http/auth", lambda s: {**credentials(s), "api_id": "999"}, 108),
     ("005 no credentials", "/http/getbalance", lambda s: {}, 5),
-    ("101 unknown parameter", "/http/getbalance", lambda s: {**credentials(s), "x": 1}, 101),
+    # An unknown parameter is ignored now (PROTOCOL.md §1); an unknown charset is still 101.
+    (
+        "101 unknown charset",
+        "/http/getbalance",
+        lambda s: {**credentials(s), "charset": "UTF-16"},
+        101,
+    ),
     (
         "103 unknown apimsgid",
         "/http/querymsg",

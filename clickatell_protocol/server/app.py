@@ -208,19 +208,35 @@ class ReferenceServer:
             return [b"Request body too large\n"]
         if length > 0 and "wsgi.input" in environ:
             body = environ["wsgi.input"].read(length)
-        status, text = self.handle(method, target, body, str(environ.get("REMOTE_ADDR", "")))
+        status, text = self.handle(
+            method,
+            target,
+            body,
+            str(environ.get("REMOTE_ADDR", "")),
+            content_type=environ.get("CONTENT_TYPE"),
+        )
         reason = "OK" if status == 200 else "Not Found"
         start_response(f"{status} {reason}", [("Content-Type", "text/plain; charset=ISO-8859-1")])
         return [text.encode("latin-1", errors="replace")]
 
     def handle(
-        self, method: str, target: str, body: bytes, remote_addr: str = ""
+        self,
+        method: str,
+        target: str,
+        body: bytes,
+        remote_addr: str = "",
+        *,
+        content_type: str | None = None,
     ) -> tuple[int, str]:
-        """Answer one request: ``(HTTP status, body)``; 404 for unknown paths, else 200."""
+        """Answer one request: ``(HTTP status, body)``; 404 for unknown paths, else 200.
+
+        ``content_type`` is the request's Content-Type header: its charset says how the
+        parameters are decoded (PROTOCOL.md §1).
+        """
         try:
             self.advance()
             try:
-                reply = self._dispatch(method, target, body, remote_addr)
+                reply = self._dispatch(method, target, body, remote_addr, content_type)
             except UnknownEndpoint:
                 return 404, "Not found\n"
             except RequestRejected as rejected:
@@ -235,9 +251,23 @@ class ReferenceServer:
 
     # -- dispatch -------------------------------------------------------------------------------
 
-    def _dispatch(self, method: str, target: str, body: bytes, remote_addr: str) -> Response:
+    def _dispatch(
+        self,
+        method: str,
+        target: str,
+        body: bytes,
+        remote_addr: str,
+        content_type: str | None = None,
+    ) -> Response:
         try:
-            model = parse_request(method, target, body, limits=self.limits, now=self.clock())
+            model = parse_request(
+                method,
+                target,
+                body,
+                content_type=content_type,
+                limits=self.limits,
+                now=self.clock(),
+            )
         except RequestRejected as rejected:
             if rejected.partial is None:
                 raise
@@ -375,7 +405,8 @@ class ReferenceServer:
         for position in sorted(invalid):
             # A number that is not digits cannot be written back; like real servers, answer
             # it with an empty "To: " (the client knows it by its position).
-            number = invalid[position] if invalid[position].isdigit() else ""
+            # ASCII digits only: str.isdigit is also true of '²', which no answer may carry.
+            number = invalid[position] if re.fullmatch("[0-9]+", invalid[position]) else ""
             lines.insert(
                 position,
                 Rejected(code=105, description="Invalid destination address", to=number),
