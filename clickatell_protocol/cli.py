@@ -19,8 +19,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final, TextIO
 
 from pydantic import TypeAdapter
 
@@ -134,11 +135,60 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+_MAX_CREDITS: Final = Decimal(10) ** 12
+_MAX_CHARGE: Final = Decimal(10) ** 6
+_MAX_DELAY_SECONDS: Final = Decimal(366 * 24 * 3600)
+_MAX_CALLBACK_SCALE: Final = Decimal(100)
+_MAX_TICK_SECONDS: Final = 3600.0
+
+
+def _number(value: Any, maximum: Decimal) -> Decimal:
+    """``value`` (a TOML number or a text) as a finite decimal in ``[0, maximum]``.
+
+    Raises:
+        ValueError: what is wrong, with the value shown (never call this on a secret).
+    """
+    shown = repr(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{shown} is not a number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{shown} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{shown} is not a number")
+    if number < 0:
+        raise ValueError(f"{shown} must be zero or more")
+    if number > maximum:
+        raise ValueError(f"{shown} is more than {maximum}")
+    return number
+
+
 def _account(text: str) -> tuple[str, str, str, str]:
+    """``API_ID:USER:PASSWORD[:CREDITS]`` as its four parts (credits default to 100).
+
+    Raises:
+        ValueError: the fields are wrong; the message shows the password as ``***``.
+    """
     parts = text.split(":")
-    if len(parts) not in (3, 4) or not all(parts[:3]):
-        raise argparse.ArgumentTypeError("expected API_ID:USER:PASSWORD[:CREDITS]")
-    return parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else "100"
+    if len(parts) not in (3, 4):
+        raise ValueError(
+            f"--account: expected API_ID:USER:PASSWORD[:CREDITS], got {len(parts)} fields"
+        )
+    api_id, user, password = parts[:3]
+    credits = parts[3] if len(parts) == 4 else "100"
+    shown = ":".join([api_id, user, "***", *parts[3:]])
+    if not (api_id.isascii() and api_id.isdigit()):
+        raise ValueError(f"--account {shown}: the API ID must be digits")
+    if not user:
+        raise ValueError(f"--account {shown}: the user must not be empty")
+    if not password:
+        raise ValueError(f"--account {shown}: the password must not be empty")
+    try:
+        _number(credits, _MAX_CREDITS)
+    except ValueError as error:
+        raise ValueError(f"--account {shown}: credits {error}") from None
+    return api_id, user, password, credits
 
 
 _ACCOUNT_OPTIONS = frozenset(
@@ -146,14 +196,132 @@ _ACCOUNT_OPTIONS = frozenset(
 )
 
 
+def _tables(config: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = config.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ValueError(f"{key} must be a list of tables ([[{key}]]), not {value!r}")
+    return value
+
+
+def _text(table: dict[str, Any], key: str, where: str, *, digits: bool = False) -> str:
+    """A non-empty text setting (with ``digits``, a TOML integer is taken as its digits)."""
+    value = table[key]
+    if digits and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        # A secret is never shown, even when it is of the wrong type.
+        shown = "" if "password" in key else f"{value!r} is "
+        raise ValueError(f"{where}.{key}: {shown}not a non-empty text")
+    return value
+
+
+def _digits(table: dict[str, Any], key: str, where: str) -> str:
+    value = _text(table, key, where, digits=True)
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"{where}.{key}: {value!r} must be digits")
+    return value
+
+
+def _addresses(value: Any, where: str) -> tuple[str, ...]:
+    """``allowed_ips``: one address, or a list of them."""
+    import ipaddress
+
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ValueError(f"{where}: {value!r} is not an address or a list of addresses")
+    for item in items:
+        try:
+            ipaddress.ip_address(item)
+        except ValueError:
+            raise ValueError(f"{where}: {item!r} is not an IP address") from None
+    return tuple(items)
+
+
+def _configure(server: Any, config: dict[str, Any]) -> None:
+    """Add the accounts, prefixes and vouchers of a configuration file to ``server``.
+
+    Raises:
+        ValueError: the first wrong setting, named by its place (``accounts[2].credits``).
+    """
+    from .codes import FINAL_STATUSES
+
+    for number, account in enumerate(_tables(config, "accounts"), start=1):
+        where = f"accounts[{number}]"
+        try:
+            unknown = set(account) - _ACCOUNT_OPTIONS - {"api_id", "user", "password", "credits"}
+            if unknown:
+                raise ValueError(f"{where}: unknown account setting {sorted(unknown)[0]!r}")
+            try:
+                credits = _number(account.get("credits", 100), _MAX_CREDITS)
+            except ValueError as error:
+                raise ValueError(f"{where}.credits: {error}") from None
+            options: dict[str, Any] = {}
+            for key in sorted(_ACCOUNT_OPTIONS & set(account)):
+                if key == "allowed_ips":
+                    options[key] = _addresses(account[key], f"{where}.{key}")
+                else:
+                    options[key] = _text(account, key, where)
+            api_id = _digits(account, "api_id", where)
+            user = _text(account, "user", where)
+            password = _text(account, "password", where)
+            try:
+                server.add_account(api_id, user, password, credits, replace=False, **options)
+            except ValueError as error:
+                raise ValueError(f"{where}: {error}") from None
+        except KeyError as error:
+            raise ValueError(f"{where}: a setting is missing: {error}") from None
+    for number, prefix in enumerate(_tables(config, "prefixes"), start=1):
+        where = f"prefixes[{number}]"
+        try:
+            digits = _digits(prefix, "prefix", where)
+        except KeyError as error:
+            raise ValueError(f"{where}: a setting is missing: {error}") from None
+        try:
+            charge = _number(prefix.get("charge", 1), _MAX_CHARGE)
+        except ValueError as error:
+            raise ValueError(f"{where}.charge: {error}") from None
+        routable = prefix.get("routable", True)
+        if not isinstance(routable, bool):
+            raise ValueError(f"{where}.routable: {routable!r} is not true or false")
+        final_status = prefix.get("final_status", 4)
+        if isinstance(final_status, bool) or final_status not in FINAL_STATUSES:
+            raise ValueError(
+                f"{where}.final_status: {final_status!r} is not a final message status "
+                f"({', '.join(f'{int(code):03d}' for code in sorted(FINAL_STATUSES))})"
+            )
+        server.add_prefix(digits, charge, routable=routable, final_status=int(final_status))
+    for number, voucher in enumerate(_tables(config, "vouchers"), start=1):
+        where = f"vouchers[{number}]"
+        try:
+            token = _text(voucher, "token", where)
+            try:
+                credits = _number(voucher["credits"], _MAX_CREDITS)
+            except ValueError as error:
+                raise ValueError(f"{where}.credits: {error}") from None
+            value = _text(voucher, "value", where) if "value" in voucher else None
+        except KeyError as error:
+            raise ValueError(f"{where}: a setting is missing: {error}") from None
+        server.add_voucher(token, credits, value)
+
+
 def build_server(
-    db: str | None, config_path: str | None, accounts: list[tuple[str, str, str, str]]
+    db: str | None,
+    config_path: str | None,
+    accounts: list[tuple[str, str, str, str]],
+    *,
+    notice: Callable[[str], Any] | None = None,
 ) -> Any:
     """The reference server that ``serve`` runs, from its options.
 
+    With no account at all, a default one is created and said so through ``notice`` (one line;
+    default: on stderr).
+
     Raises:
-        ValueError: the configuration file cannot be read or names an unknown setting.
+        ValueError: one line saying what is wrong: the database cannot be opened, or the
+            configuration file cannot be read or has a wrong or unknown setting (named by
+            its place, its value shown unless it is a password).
     """
+    import sqlite3
     import tomllib
     from datetime import timedelta
 
@@ -164,63 +332,81 @@ def build_server(
         try:
             with open(config_path, "rb") as handle:
                 config = tomllib.load(handle)
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise ValueError(f"cannot read {config_path}: {error}") from None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise ValueError(f"{config_path}: cannot read: {error}") from None
     settings = config.get("server", {})
     try:
-        server = ReferenceServer(
-            Store(db or ":memory:"),
-            delivery_delay=timedelta(seconds=float(settings.get("delivery_delay_seconds", 5))),
-            callback_scale=float(settings.get("callback_scale", 1.0)),
-        )
-        for account in config.get("accounts", []):
-            unknown = set(account) - _ACCOUNT_OPTIONS - {"api_id", "user", "password", "credits"}
-            if unknown:
-                raise ValueError(f"unknown account setting {sorted(unknown)[0]!r}")
-            options = {key: account[key] for key in _ACCOUNT_OPTIONS if key in account}
-            if "allowed_ips" in options:
-                options["allowed_ips"] = tuple(options["allowed_ips"])
-            server.add_account(
-                str(account["api_id"]),
-                str(account["user"]),
-                str(account["password"]),
-                str(account.get("credits", 100)),
-                replace=False,
-                **options,
-            )
-        for prefix in config.get("prefixes", []):
-            server.add_prefix(
-                str(prefix["prefix"]),
-                str(prefix.get("charge", 1)),
-                routable=bool(prefix.get("routable", True)),
-                final_status=int(prefix.get("final_status", 4)),
-            )
-        for voucher in config.get("vouchers", []):
-            server.add_voucher(str(voucher["token"]), str(voucher["credits"]), voucher.get("value"))
-    except KeyError as error:
-        raise ValueError(f"{config_path}: a setting is missing: {error}") from None
+        if not isinstance(settings, dict):
+            raise ValueError(f"server must be a table ([server]), not {settings!r}")
+        numbers: dict[str, Decimal] = {}
+        for key, default, maximum in (
+            ("delivery_delay_seconds", 5, _MAX_DELAY_SECONDS),
+            ("callback_scale", 1, _MAX_CALLBACK_SCALE),
+        ):
+            try:
+                numbers[key] = _number(settings.get(key, default), maximum)
+            except ValueError as error:
+                raise ValueError(f"server.{key}: {error}") from None
+    except ValueError as error:
+        raise ValueError(f"{config_path}: {error}") from None
+    try:
+        store = Store(db or ":memory:")
+    except sqlite3.Error as error:
+        raise ValueError(f"--db {db}: cannot use it as an SQLite database: {error}") from None
+    server = ReferenceServer(
+        store,
+        delivery_delay=timedelta(seconds=float(numbers["delivery_delay_seconds"])),
+        callback_scale=float(numbers["callback_scale"]),
+    )
+    try:
+        _configure(server, config)
+    except ValueError as error:
+        store.close()
+        raise ValueError(f"{config_path}: {error}") from None
     for api_id, user, password, credits in accounts:
         server.add_account(api_id, user, password, credits, replace=False)
     if not server.store.query("SELECT 1 FROM accounts LIMIT 1"):
         server.add_account("3456789", "alice", "s3cret", 100)
-        sys.stderr.write("no account configured: created 3456789:alice:s3cret with 100 credits\n")
+        say = notice if notice is not None else sys.stderr.write
+        say("no account configured: created 3456789:alice:s3cret with 100 credits\n")
     return server
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import math
     import signal
     import threading
+    from contextlib import ExitStack
 
     from .server import running
 
     try:
-        server = build_server(args.db, args.config, args.account or [])
+        if not 0 <= args.port <= 65535:
+            raise ValueError(f"--port {args.port}: must be between 0 and 65535")
+        if not (math.isfinite(args.tick) and 0 < args.tick <= _MAX_TICK_SECONDS):
+            raise ValueError(
+                f"--tick {args.tick}: must be more than 0 and at most {_MAX_TICK_SECONDS:g} seconds"
+            )
+        accounts = [_account(text) for text in args.account or []]
+        notices: list[str] = []  # said once the server listens: an error stays one line
+        server = build_server(args.db, args.config, accounts, notice=notices.append)
     except ValueError as error:
         sys.stderr.write(f"serve: {error}\n")
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with running(server, args.host, args.port, tick_every=args.tick, quiet=not args.verbose) as url:
+    with ExitStack() as stack:
+        stack.callback(server.store.close)
+        try:
+            url = stack.enter_context(
+                running(server, args.host, args.port, tick_every=args.tick, quiet=not args.verbose)
+            )
+        except (OSError, OverflowError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            sys.stderr.write(f"serve: cannot listen on {args.host}:{args.port}: {reason}\n")
+            return 1
+        for line in notices:
+            sys.stderr.write(line)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         # The base URL is the first line, flushed at once: a parent reading the pipe needs it.
         sys.stdout.write(url + "\n")
         sys.stdout.flush()
@@ -229,14 +415,24 @@ def _serve(args: argparse.Namespace) -> int:
                 pass
         except KeyboardInterrupt:
             pass
-    server.store.close()
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import os
+
     from .demo import run_demo
 
-    return run_demo(sys.stdout)
+    try:
+        status = run_demo(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader left (``demo | head``): stop quietly, and let the flush at exit go
+        # nowhere instead of failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return status
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -304,7 +500,6 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--account",
         action="append",
-        type=_account,
         metavar="API_ID:USER:PASSWORD[:CREDITS]",
         help="an account (repeatable); an existing one in --db is kept as it is",
     )

@@ -9,10 +9,19 @@ only in how they wait. Each:
 - on error 003 (session expired) authenticates again **once** and repeats the command; one
   re-authentication runs at a time, however many threads or tasks hit the expiry together;
 - retries error 901 (internal error) ``retries`` times, waiting ``backoff``, then twice as long;
+  within the same budget, retries a :class:`~clickatell_protocol.TransportError` with no answer
+  (or a 5xx status) when repeating is harmless: opening or pinging the session, and the
+  commands that only read (getbalance, querymsg, getmsgcharge, routeCoverage). A command that
+  changes state (a send, delmsg, token_pay, the batch commands) is never repeated after its
+  request may have reached the server: the server may have carried it out and lost only the
+  answer, and a second send would be a second message, charged twice;
 - splits a send to more recipients than one request may carry into several requests and
-  returns one :class:`SendResult` in the caller's order; refused recipients are results;
+  returns one :class:`SendResult` in the caller's order; refused recipients are results; when a
+  later request fails, the error's ``partial`` holds what the earlier ones got;
 - raises :class:`~clickatell_protocol.ApiError` (a subclass by code family) for any other
-  ``ERR:`` answer, and :class:`~clickatell_protocol.TransportError` when no answer came.
+  ``ERR:`` answer, and :class:`~clickatell_protocol.TransportError` when no usable answer came:
+  the transport's failures, and an empty body (every answer has at least one line, so an empty
+  one is a server that died before answering, not a reply to parse).
 """
 
 from __future__ import annotations
@@ -28,9 +37,9 @@ from typing import Any, Final, Literal, TypeVar
 from pydantic import SecretStr
 
 from ._http import HttpRequest, HttpResponse
-from .errors import ApiError, TextError
+from .errors import ApiError, TextError, TransportError
 from .limits import DEFAULT_BASE_URL, DEFAULT_LIMITS, SESSION_IDLE_TIMEOUT, Limits
-from .parsing import parse_response
+from .parsing import ResponseSyntaxError, parse_response
 from .requests import (
     Auth,
     DelMsg,
@@ -67,6 +76,7 @@ from .responses import (
 )
 from .text import encode_text
 from .transport import AsyncTransport, Transport, UrllibTransport
+from .transport._common import where
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -74,6 +84,9 @@ _R = TypeVar("_R")
 
 # Stands in for the session while a command is validated, before any I/O; never sent.
 _PLACEHOLDER_SESSION: Final = SecretStr("0" * 32)
+
+# The commands that change nothing on the server: repeating one after a lost answer is harmless.
+_READ_ONLY: Final = (Auth, Ping, GetBalance, QueryMsg, GetMsgCharge, RouteCoverage)
 
 
 @dataclass(frozen=True)
@@ -172,7 +185,13 @@ class _Core:
     def _request(self, model: Request) -> HttpRequest:
         return model.to_http(self.method, self.base_url, limits=self.limits)
 
-    def _read(self, model: Request, response: HttpResponse, call: _Call | None) -> Response:
+    def _read(
+        self, request: HttpRequest, model: Request, response: HttpResponse, call: _Call | None
+    ) -> Response:
+        if not response.body.strip():
+            # Every answer of the protocol has a line; nothing means the server died before
+            # it answered (issue 10), which is the transport's failure, not a syntax error.
+            raise TransportError(f"{where(request)}: an empty answer")
         recipients = call.recipients if call is not None else None
         return parse_response(model.command, response.body, recipients=recipients)
 
@@ -187,6 +206,26 @@ class _Core:
 
     def _delay(self, attempt: int) -> float:
         return float(self.backoff * 2**attempt)
+
+    def _may_repeat(self, error: TransportError, model: Request | None, attempt: int) -> bool:
+        """Whether a request that got no usable answer is tried again: within ``retries``,
+        when no answer came or the server failed (5xx), and only for a request that changes
+        nothing (``model`` is ``None`` for the session's own auth or ping)."""
+        if attempt >= self.retries:
+            return False
+        if error.status is not None and error.status < 500:
+            return False
+        return model is None or isinstance(model, _READ_ONLY)
+
+    @staticmethod
+    def _keep_partial(error: Exception, done: Sequence[SendResult]) -> None:
+        """Attach the results of the requests already answered to the error of a later one."""
+        partial = _Core._merge(done) if done else None
+        if isinstance(error, ApiError | TransportError):
+            error.partial = partial
+        elif isinstance(error, ResponseSyntaxError):
+            # An answer that cannot be read: what the earlier requests got is still known.
+            error.partial = partial  # type: ignore[attr-defined]
 
     # -- commands --------------------------------------------------------------------------
 
@@ -303,7 +342,8 @@ class Client(_Core):
         self._lock = threading.RLock()
 
     def _exchange(self, model: Request, call: _Call | None = None) -> Response:
-        return self._read(model, self.transport.send(self._request(model)), call)
+        request = self._request(model)
+        return self._read(request, model, self.transport.send(request), call)
 
     def _session_id(self) -> SecretStr:
         with self._lock:
@@ -323,8 +363,22 @@ class Client(_Core):
     def _run(self, call: _Call, kind: type[_R]) -> _R:
         reauthenticated, attempt = False, 0
         while True:
-            session_id = self._session_id()
-            reply = self._exchange(call.with_session(session_id), call)
+            try:
+                session_id = self._session_id()
+            except TransportError as error:
+                if not self._may_repeat(error, None, attempt):
+                    raise
+                self._sleep(self._delay(attempt))
+                attempt += 1
+                continue
+            try:
+                reply = self._exchange(call.with_session(session_id), call)
+            except TransportError as error:
+                if not self._may_repeat(error, call.request, attempt):
+                    raise
+                self._sleep(self._delay(attempt))
+                attempt += 1
+                continue
             with self._lock:
                 self._touch()
             action = self._decide(reply, reauthenticated, attempt)
@@ -346,8 +400,8 @@ class Client(_Core):
         for call in calls:
             try:
                 done.append(self._run(call, SendResult))
-            except ApiError as error:
-                error.partial = self._merge(done) if done else None
+            except Exception as error:
+                self._keep_partial(error, done)
                 raise
         return self._merge(done)
 
@@ -374,6 +428,14 @@ class Client(_Core):
         to the parts it needs, unless you pass ``unicode`` or ``concat`` yourself. Any other
         sendmsg parameter goes in ``parameters`` (``from_``, ``deliv_time``, ``climsgid``, ...).
 
+        More recipients than one request carries (``limits``, per method) are sent in
+        several requests, one after the other. If one of them fails, the later ones are not
+        sent, and the error carries ``partial``: a :class:`SendResult` of the requests
+        answered before it (``None`` when it was the first). Those messages were accepted,
+        whatever the error says; the recipients of the failed request and of the ones after
+        it are not in it. A send is never repeated by the client after its request may have
+        reached the server (see the module's notes on retries).
+
         Returns:
             One result line per recipient, in your order: :class:`Accepted` or
             :class:`Rejected`.
@@ -381,9 +443,11 @@ class Client(_Core):
         Raises:
             pydantic.ValidationError: a parameter breaks a rule (before anything is sent).
             TextError: the text is empty or needs too many parts.
-            ApiError: the server refused a whole request; ``partial`` holds the results of the
-                requests sent before it.
-            TransportError: no answer.
+            ApiError: the server refused a whole request; ``partial`` as above.
+            TransportError: no usable answer (``partial`` as above); the server may have
+                carried out the failed request and lost only its answer.
+            ResponseSyntaxError: an answer that does not follow the protocol; it too carries
+                ``partial`` when an earlier request was answered.
         """
         params = self._text_params(text, dict(parameters))
         return self._run_sends(self._send_calls(SendMsg, to, params))
@@ -480,7 +544,8 @@ class AsyncClient(_Core):
         self._lock = asyncio.Lock()
 
     async def _exchange(self, model: Request, call: _Call | None = None) -> Response:
-        return self._read(model, await self.transport.send(self._request(model)), call)
+        request = self._request(model)
+        return self._read(request, model, await self.transport.send(request), call)
 
     async def _session_id(self) -> SecretStr:
         async with self._lock:
@@ -500,8 +565,22 @@ class AsyncClient(_Core):
     async def _run(self, call: _Call, kind: type[_R]) -> _R:
         reauthenticated, attempt = False, 0
         while True:
-            session_id = await self._session_id()
-            reply = await self._exchange(call.with_session(session_id), call)
+            try:
+                session_id = await self._session_id()
+            except TransportError as error:
+                if not self._may_repeat(error, None, attempt):
+                    raise
+                await self._sleep(self._delay(attempt))
+                attempt += 1
+                continue
+            try:
+                reply = await self._exchange(call.with_session(session_id), call)
+            except TransportError as error:
+                if not self._may_repeat(error, call.request, attempt):
+                    raise
+                await self._sleep(self._delay(attempt))
+                attempt += 1
+                continue
             self._touch()
             action = self._decide(reply, reauthenticated, attempt)
             if action == "return":
@@ -521,8 +600,8 @@ class AsyncClient(_Core):
         for call in calls:
             try:
                 done.append(await self._run(call, SendResult))
-            except ApiError as error:
-                error.partial = self._merge(done) if done else None
+            except Exception as error:
+                self._keep_partial(error, done)
                 raise
         return self._merge(done)
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from ._http import HttpRequest, HttpResponse, redact
 from .callbacks import CallbackUrlCheck, parse_status_callback
@@ -54,7 +55,12 @@ class _Printer:
         if request.body:
             line += f"  [{redact(request.body.decode('latin-1'))}]"
         self.out.write(f"    > {line}\n")
+        opens_session = urlsplit(request.url).path.lower().rstrip("/").endswith("/auth")
         for body_line in response.text.rstrip("\n").split("\n"):
+            if opens_session and body_line.startswith("OK:"):
+                # The session id is as good as the password for an hour: shown masked, like
+                # the requests that carry it.
+                body_line = "OK: *** (the session id, masked)"
             self.out.write(f"    < {body_line}\n")
 
     def value(self, value: Any) -> None:

@@ -103,19 +103,31 @@ class TextError(ProtocolError):
 
 
 class TransportError(Exception):
-    """The request did not get a usable HTTP answer: a network failure, a timeout, or a status
-    other than 200.
+    """The request did not get a usable HTTP answer: a network failure, no complete answer
+    within the timeout, an answer cut short, reset or empty, a redirect, or a status other
+    than 200.
 
     Attributes:
         status: the HTTP status, or ``None`` when no answer came.
         excerpt: the first bytes of the answer's body (credentials masked), or ``""``.
+        partial: for a send split over several requests, the results of the requests that had
+            succeeded before this one failed; else ``None``. The server may have carried out
+            the failed request itself (only its answer was lost).
 
     The message names the method and the URL with ``password`` and ``session_id`` masked.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, excerpt: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        excerpt: str = "",
+        partial: SendResult | None = None,
+    ) -> None:
         self.status = status
         self.excerpt = excerpt
+        self.partial = partial
         super().__init__(message)
 
 

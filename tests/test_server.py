@@ -110,8 +110,9 @@ def _session(server: ClickatellServer) -> str:
 
 ERROR_PATHS: list[tuple[str, str, Callable[[ClickatellServer], dict[str, Any]], int]] = [
     ("001 wrong password", "/http/auth", lambda s: {**credentials(s), "password": "nope"}, 1),
-    ("002 unknown user", "/http/auth", lambda s: {**credentials(s), "user": "mallory"}, 2),
-    ("108 unknown api_id", "/http/auth", lambda s: {**credentials(s), "api_id": "999"}, 108),
+    # One code for every credential mismatch: the answer does not tell what exists.
+    ("001 unknown user", "/http/auth", lambda s: {**credentials(s), "user": "mallory"}, 1),
+    ("001 unknown api_id", "/http/auth", lambda s: {**credentials(s), "api_id": "999"}, 1),
     ("005 no credentials", "/http/getbalance", lambda s: {}, 5),
     # An unknown parameter is ignored now (PROTOCOL.md §1); an unknown charset is still 101.
     (

@@ -1,7 +1,10 @@
-"""What the transports share: turning an answer or a failure into a value or a TransportError."""
+"""What the transports share: turning an answer or a failure into a value or a TransportError,
+and the rules every transport keeps (a total deadline, no redirects, a bounded body)."""
 
 from __future__ import annotations
 
+import time
+import urllib.parse
 from typing import Final
 
 from clickatell_protocol._http import HttpRequest, HttpResponse, redact
@@ -23,17 +26,76 @@ def failure(request: HttpRequest, error: BaseException) -> TransportError:
     return TransportError(f"{where(request)}: {type(error).__name__}: {reason}")
 
 
+def origin(url: str) -> str:
+    """``scheme://host:port`` of ``url``: no user information, path, query or fragment, which
+    may all hold secrets."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return "an unreadable address"
+    if not parts.scheme or not host:
+        return "an unreadable address"
+    return redact(f"{parts.scheme}://{host}")
+
+
+def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
 def answer(
     request: HttpRequest, status: int, headers: tuple[tuple[str, str], ...], body: bytes
 ) -> HttpResponse:
-    """The response for a 200 answer; any other status is a TransportError with an excerpt."""
+    """The response for a 200 answer; any other status is a TransportError with an excerpt.
+
+    A redirect (3xx) is never followed: the API never redirects, so one means the base URL is
+    wrong, and following it could carry the credentials (in the URL, the body or an
+    ``Authorization`` header) to another origin. The error names the target's origin only.
+    """
     if status != 200:
         excerpt = redact(body[:EXCERPT_BYTES].decode("latin-1"))
-        raise TransportError(
-            f"{where(request)}: HTTP {status}: {excerpt!r}", status=status, excerpt=excerpt
-        )
+        message = f"{where(request)}: HTTP {status}"
+        location = _header(headers, "location")
+        if 300 <= status < 400 and location is not None:
+            target = origin(urllib.parse.urljoin(request.url, location.strip()))
+            message += f": redirected to {target}, not followed"
+        raise TransportError(f"{message}: {excerpt!r}", status=status, excerpt=excerpt)
     return HttpResponse(status, headers, body)
 
 
 def too_large(request: HttpRequest, limit: int) -> TransportError:
     return TransportError(f"{where(request)}: the answer is larger than {limit} bytes")
+
+
+def cut_short(request: HttpRequest, received: int, expected: int) -> TransportError:
+    """The connection ended before the body its ``Content-Length`` announced."""
+    return TransportError(
+        f"{where(request)}: the connection closed after {received} of {expected} body bytes"
+    )
+
+
+def timed_out(request: HttpRequest, timeout: float) -> TransportError:
+    return TransportError(f"{where(request)}: no complete answer within {timeout:g} s")
+
+
+class Deadline:
+    """The end of one exchange: ``timeout`` seconds from now, however the time is spent
+    (connecting, sending, waiting for the headers, reading the body)."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, timeout: float) -> None:
+        self.at = time.monotonic() + timeout
+
+    def remaining(self) -> float:
+        """Seconds left; raises ``TimeoutError`` when none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the deadline has passed")
+        return left
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at

@@ -3,22 +3,167 @@
 from __future__ import annotations
 
 import http.client
+import io
+import socket
 import ssl
 import urllib.error
 import urllib.request
+from typing import Any
 
 from clickatell_protocol._http import HttpRequest, HttpResponse
 
-from ._common import DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, answer, failure, too_large
+from ._common import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_TIMEOUT,
+    Deadline,
+    answer,
+    cut_short,
+    failure,
+    timed_out,
+    too_large,
+)
+
+
+class _HeadersCut(http.client.HTTPException):
+    """The connection ended inside the status line or the headers."""
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket as the response reads it, with the socket timeout shrunk before every read
+    to what is left of the exchange's deadline: a server that drips one byte at a time cannot
+    hold the caller past it. Remembers whether it has seen the end of the stream."""
+
+    def __init__(self, sock: socket.socket, deadline: Deadline) -> None:
+        super().__init__()
+        # An io reference on the socket (as ``makefile`` takes), so that the connection
+        # closing its socket does not close it under the body still being read.
+        self._raw = sock.makefile("rb", buffering=0)
+        self._sock = sock
+        self._deadline = deadline
+        self.eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self._sock.settimeout(self._deadline.remaining())
+        count = self._raw.readinto(buffer)
+        if not count:
+            self.eof = True
+        return count or 0
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _Response(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp.close()
+        self._reader = _DeadlineReader(sock, deadline)
+        self.fp = io.BufferedReader(self._reader)
+
+    def begin(self) -> None:
+        super().begin()
+        # http.client takes the end of the stream for the end of the headers; a status line
+        # and headers are only whole if the blank line that ends them arrived.
+        if self._reader.eof:
+            raise _HeadersCut("the connection closed inside the headers")
+
+
+class _Connection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+        self.response_class = _response_class(deadline)
+
+    def connect(self) -> None:
+        self.timeout = self._deadline.remaining()
+        super().connect()
+
+    def send(self, data: Any) -> None:
+        if self.sock is not None:
+            self.sock.settimeout(self._deadline.remaining())
+        super().send(data)
+
+
+class _TLSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+        self.response_class = _response_class(deadline)
+
+    def connect(self) -> None:
+        self.timeout = self._deadline.remaining()
+        super().connect()
+
+    def send(self, data: Any) -> None:
+        if self.sock is not None:
+            self.sock.settimeout(self._deadline.remaining())
+        super().send(data)
+
+
+def _response_class(deadline: Deadline) -> Any:
+    def make(sock: socket.socket, *args: Any, **kwargs: Any) -> _Response:
+        return _Response(sock, *args, deadline=deadline, **kwargs)
+
+    return make
+
+
+class _Request(urllib.request.Request):
+    """A urllib request that carries the deadline of its exchange to the connection."""
+
+    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+
+def _deadline_of(request: urllib.request.Request) -> Deadline:
+    deadline = getattr(request, "deadline", None)
+    if not isinstance(deadline, Deadline):  # pragma: no cover - every request is a _Request
+        raise TypeError("a request without a deadline")
+    return deadline
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        deadline = _deadline_of(req)
+
+        def connection(*args: Any, **kwargs: Any) -> _Connection:
+            return _Connection(*args, deadline=deadline, **kwargs)
+
+        return self.do_open(connection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        deadline = _deadline_of(req)
+
+        def connection(*args: Any, **kwargs: Any) -> _TLSConnection:
+            return _TLSConnection(*args, deadline=deadline, **kwargs)
+
+        return self.do_open(connection, req, context=self._context)  # type: ignore[attr-defined]
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows no redirect: the 3xx comes back as an answer, which :func:`answer` refuses."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 class UrllibTransport:
     """Sends requests with :mod:`urllib.request`: the default, no dependency.
 
     Args:
-        timeout: seconds to wait to connect and for each read.
+        timeout: the most seconds one exchange may take, in all: connecting, sending, waiting
+            for the answer and reading it (a total deadline, not a limit per read).
         context: the TLS context; the default verifies certificates and host names.
         max_body: the largest answer read, in bytes.
+
+    Redirects are never followed (see :meth:`send`). Proxies named in the environment
+    (``https_proxy``, ...) are used, as by :mod:`urllib.request`.
 
     Thread-safe: each call opens its own connection.
     """
@@ -33,32 +178,51 @@ class UrllibTransport:
         self.timeout = timeout
         self.max_body = max_body
         self._opener = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=context or ssl.create_default_context())
+            _HTTPHandler(),
+            _HTTPSHandler(context=context or ssl.create_default_context()),
+            _NoRedirects(),
         )
 
     def send(self, request: HttpRequest) -> HttpResponse:
-        """Send ``request``; return the 200 answer.
+        """Send ``request``; return the 200 answer, read whole.
 
         Raises:
-            TransportError: a network failure, a timeout, a body over ``max_body``, or a status
-                other than 200 (with ``status`` and a masked ``excerpt``).
+            TransportError: a network failure; no complete answer within ``timeout``; an
+                answer cut short (the connection ended inside the headers, before the
+                ``Content-Length`` announced, or inside a chunked body), reset, or over
+                ``max_body``; or a status other than 200 (with ``status`` and a masked
+                ``excerpt``). A redirect is such a status: it is never followed, and the
+                message names its target's origin (not its path or query).
         """
-        outgoing = urllib.request.Request(
+        deadline = Deadline(self.timeout)
+        outgoing = _Request(
             request.url,
             data=request.body if request.method != "GET" else None,
             headers=dict(request.headers),
             method=request.method,
+            deadline=deadline,
         )
         try:
             with self._opener.open(outgoing, timeout=self.timeout) as incoming:
                 body = incoming.read(self.max_body + 1)
                 status, headers = incoming.status, tuple(incoming.getheaders())
+                missing = incoming.length
         except urllib.error.HTTPError as error:
-            with error:
-                body = error.read(self.max_body + 1)
-            status, headers = error.code, tuple(error.headers.items())
+            try:
+                with error:
+                    body = error.read(self.max_body + 1)
+            except (OSError, http.client.HTTPException):
+                body = b""  # the excerpt of a refusal is a courtesy; the status is the answer
+            status, headers, missing = error.code, tuple(error.headers.items()), None
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
-            raise failure(request, getattr(error, "reason", error)) from None
+            reason = getattr(error, "reason", error)
+            if isinstance(reason, TimeoutError) and deadline.passed():
+                raise timed_out(request, self.timeout) from None
+            raise failure(request, reason) from None
         if len(body) > self.max_body:
             raise too_large(request, self.max_body)
+        if missing:
+            # http.client hands back what came when the connection ends before the body its
+            # Content-Length announced; that is a cut answer, not a short one (issue 11 #3).
+            raise cut_short(request, len(body), len(body) + missing)
         return answer(request, status, headers, body)
