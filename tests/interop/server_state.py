@@ -40,8 +40,14 @@ def messages(server: ClickatellServer) -> dict[str, sqlite3.Row]:
 
 
 def sessions(server: ClickatellServer) -> set[str]:
-    """The session IDs the server has open."""
-    return {row["session_id"] for row in server.server.store.query("SELECT * FROM sessions")}
+    """The sessions the server has open, as the digests it stores (never the IDs in clear):
+    compare with :func:`session_key`."""
+    return {row["session_digest"] for row in server.server.store.query("SELECT * FROM sessions")}
+
+
+def session_key(server: ClickatellServer, session_id: str) -> str:
+    """What the server stores for ``session_id``."""
+    return server.server.store.session_digest(session_id)
 
 
 def batches(server: ClickatellServer) -> dict[str, sqlite3.Row]:

@@ -45,6 +45,7 @@ from .server_state import (
     balance,
     batches,
     messages,
+    session_key,
     sessions,
 )
 
@@ -339,7 +340,7 @@ def python_clickatell(
 def pc_auth(c: Bellville) -> None:
     session_id = c.client.session_id
     assert HEX32.fullmatch(session_id), session_id
-    assert sessions(c.server) == {session_id}
+    assert sessions(c.server) == {session_key(c.server, session_id)}
 
 
 def pc_auth_refused(c: Bellville) -> None:
@@ -597,7 +598,7 @@ def ris_clickatellhttp(
 def ris_auth(c: Ris) -> None:
     client = c.login()
     assert HEX32.fullmatch(client.session_id), repr(client.session_id)
-    assert sessions(c.server) == {client.session_id}
+    assert sessions(c.server) == {session_key(c.server, client.session_id)}
 
 
 def ris_auth_refused(c: Ris) -> None:
