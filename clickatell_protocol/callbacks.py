@@ -20,7 +20,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final, Literal, NoReturn
 from urllib.parse import quote, quote_plus, unquote_to_bytes
 from xml.parsers import expat
@@ -55,6 +55,8 @@ CALLBACK_STYLES: Final[tuple[CallbackStyle, ...]] = (
 )
 MAX_PAYLOAD_BYTES: Final = 64 * 1024
 """Largest callback payload read; a callback is a few hundred bytes."""
+MAX_CHARGE_DIGITS: Final = 30
+"""Most digits a charge has before, and after, its decimal point (a charge is a few credits)."""
 MO_TIMEZONE: Final = timezone(timedelta(hours=2))
 """Incoming-message timestamps are written in a fixed UTC+02:00, without daylight saving."""
 
@@ -63,24 +65,28 @@ class CallbackError(ProtocolError):
     """A callback payload that does not follow the protocol.
 
     Attributes:
-        field: the payload field at fault (``data`` for the XML document as a whole).
+        field: the payload field at fault (``data`` for the XML document as a whole,
+            ``payload`` for the payload itself, ``(no name)`` for a parameter with an empty name).
     """
 
     def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {message}")
+        # A parameter sent with an empty name ("=1&=2") is still named, as "(no name)".
+        self.field = field or "(no name)"
+        super().__init__(f"{self.field}: {message}")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class StatusCallback:
     """A delivery status of a sent message.
 
-    ``climsgid`` is ``None`` when the message had none; ``timestamp`` is an aware UTC datetime;
-    ``status`` an int (:class:`~clickatell_protocol.MessageStatusCode` names it); ``charge`` a
+    ``api_id`` is ``None`` when the callback has none (PROTOCOL.md §7: [S238]'s own XML example
+    carries none, and Kannel reads callbacks without it); ``climsgid`` is ``None`` when the
+    message had none; ``timestamp`` is an aware UTC datetime; ``status`` an int
+    (:class:`~clickatell_protocol.MessageStatusCode` names it); ``charge`` a non-negative
     ``Decimal``.
     """
 
-    api_id: str
+    api_id: str | None
     apimsgid: str
     climsgid: str | None
     to: str
@@ -122,15 +128,24 @@ _Fields = dict[str, bytes]
 def _query_fields(text: str) -> _Fields:
     """Split a query string or form body into raw byte values (no charset applied yet)."""
     fields: _Fields = {}
+    seen: set[str] = set()
     for pair in text.split("&"):
         if not pair:
             continue
         key, _, value = pair.partition("=")
         name = unquote_to_bytes(key.replace("+", " ")).decode("latin-1")
-        if name in fields:
-            raise CallbackError(name[:40], "given twice")
+        _once(seen, name)
         fields[name] = unquote_to_bytes(value.replace("+", " "))
     return fields
+
+
+def _once(seen: set[str], name: str) -> None:
+    """Refuse a name already ``seen`` in any case: names are read case-insensitively
+    (``apiMsgId``/``apimsgid``), so two spellings of one name would leave the value to chance."""
+    lowered = name.lower()
+    if lowered in seen:
+        raise CallbackError(name[:40], "given twice")
+    seen.add(lowered)
 
 
 def _hardened_xml(data: bytes) -> dict[str, str]:
@@ -175,16 +190,35 @@ def _hardened_xml(data: bytes) -> dict[str, str]:
     parser.CharacterDataHandler = characters
     try:
         parser.Parse(data, True)
+    except CallbackError:
+        raise
     except expat.ExpatError as error:
         raise CallbackError("data", f"not well-formed XML ({error})") from None
+    except (LookupError, ValueError) as error:
+        # expat asks Python for an encoding it does not know itself: an unknown name raises
+        # LookupError, a multi-byte one (Shift-JIS, UTF-32, ...) ValueError.
+        raise CallbackError("data", f"XML in an encoding that cannot be read ({error})") from None
     return leaves
+
+
+def _utf8(text: str, field: str) -> bytes:
+    """``text`` as UTF-8, or a :class:`CallbackError` for a lone surrogate (not text at all)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        where = error.start
+        raise CallbackError(
+            field, f"holds a lone surrogate {text[where]!r} at {where}: not text"
+        ) from None
 
 
 def _fields(payload: Any, content_type: str | None) -> tuple[_Fields, bool]:
     """The payload's fields as raw bytes, and whether they came from an XML document."""
     if isinstance(payload, Mapping):
         fields: _Fields = {}
+        seen: set[str] = set()
         for key, value in payload.items():
+            _once(seen, str(key))
             if isinstance(value, list | tuple):
                 if len(value) != 1:
                     raise CallbackError(str(key)[:40], "given more than once")
@@ -192,11 +226,11 @@ def _fields(payload: Any, content_type: str | None) -> tuple[_Fields, bool]:
             if isinstance(value, bytes | bytearray):
                 fields[str(key)] = bytes(value)
             elif isinstance(value, str):
-                fields[str(key)] = value.encode("utf-8")
+                fields[str(key)] = _utf8(value, str(key)[:40])
             else:
                 raise CallbackError(str(key)[:40], f"a {type(value).__name__} is not a value")
     elif isinstance(payload, bytes | bytearray | str):
-        raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+        raw = _utf8(payload, "payload") if isinstance(payload, str) else bytes(payload)
         if len(raw) > MAX_PAYLOAD_BYTES:
             raise CallbackError("payload", f"larger than {MAX_PAYLOAD_BYTES} bytes")
         stripped = raw.strip()
@@ -267,27 +301,31 @@ def parse_status_callback(
     if not fields:
         return CallbackUrlCheck()
     timestamp = _matching(fields, "timestamp", "[0-9]{1,12}", "must be Unix seconds")
-    charge = _text(fields, "charge")
-    assert charge is not None
-    try:
-        amount = Decimal(charge)
-    except InvalidOperation:
-        raise CallbackError("charge", f"must be a decimal number, got {charge[:40]!r}") from None
-    if not amount.is_finite():
-        raise CallbackError("charge", f"must be a decimal number, got {charge[:40]!r}")
+    # A plain decimal in ASCII digits (PROTOCOL.md §7: "0.300000"): no sign, exponent, other
+    # scripts' digits or separators, so no negative charge and no 1e200000000 to write out.
+    charge = _matching(
+        fields,
+        "charge",
+        f"[0-9]{{1,{MAX_CHARGE_DIGITS}}}(?:[.][0-9]{{1,{MAX_CHARGE_DIGITS}}})?",
+        f"must be a plain decimal of ASCII digits (at most {MAX_CHARGE_DIGITS} each side of "
+        "the point)",
+    )
     try:
         moment = datetime.fromtimestamp(int(timestamp), UTC)
     except (OverflowError, OSError, ValueError):
         raise CallbackError("timestamp", f"{timestamp} is out of range") from None
+    api_id = _text(fields, "api_id", required=False)
+    if api_id is not None and re.fullmatch("[0-9]+", api_id) is None:
+        raise CallbackError("api_id", f"must be digits, got {api_id[:40]!r}")
     return StatusCallback(
-        api_id=_matching(fields, "api_id", "[0-9]+", "must be digits"),
+        api_id=api_id,
         apimsgid=_matching(fields, "apiMsgId", "[0-9A-Fa-f]{32}", "must be 32 hex digits"),
         climsgid=_text(fields, "cliMsgId", required=False),
         to=_matching(fields, "to", "[0-9]+", "must be digits"),
         from_=_text(fields, "from", required=False) or "",
         timestamp=moment,
         status=int(_matching(fields, "status", "[0-9]{1,4}", "must be a status number")),
-        charge=amount,
+        charge=Decimal(charge),
     )
 
 
@@ -339,22 +377,40 @@ def _styled(
     return "data=" + quote_plus(document)
 
 
+def _plain_charge(charge: Decimal) -> str:
+    """``charge`` written plainly, once it is known to be short (see render_status_callback)."""
+    if not (
+        charge.is_finite()
+        and not charge.is_signed()
+        and charge.adjusted() < MAX_CHARGE_DIGITS
+        and int(charge.as_tuple().exponent) >= -MAX_CHARGE_DIGITS
+    ):
+        raise ValueError(
+            f"charge {str(charge)[:40]} is not a plain non-negative decimal of at most "
+            f"{MAX_CHARGE_DIGITS} digits each side of the point"
+        )
+    return format(charge, "f")
+
+
 def render_status_callback(value: StatusCallback, style: CallbackStyle = "http_get") -> str:
     """Write a status callback as the server sends it: the query string (GET styles) or the form
-    body (POST styles); XML and SOAP travel in the ``data`` parameter.
+    body (POST styles); XML and SOAP travel in the ``data`` parameter.  An ``api_id`` of
+    ``None`` is left out.
 
     Raises:
-        ValueError: an unknown style.
+        ValueError: an unknown style, or a charge that is not a plain non-negative decimal of at
+            most ``MAX_CHARGE_DIGITS`` digits each side of the point (checked before anything
+            is written: ``Decimal("1e200000000")`` would be a 200 MB string).
     """
     pairs = [
-        ("api_id", value.api_id),
+        *([("api_id", value.api_id)] if value.api_id is not None else []),
         ("apiMsgId", value.apimsgid),
         ("cliMsgId", value.climsgid or ""),
         ("timestamp", str(int(value.timestamp.timestamp()))),
         ("to", value.to),
         ("from", value.from_),
         ("status", f"{value.status:03d}"),
-        ("charge", format(value.charge, "f")),
+        ("charge", _plain_charge(value.charge)),
     ]
     return _styled(style, pairs, "callback", ("mt_callback", "mt_callback"), str.lower)
 
@@ -392,7 +448,7 @@ _CHARSETS: Final = {
     "iso-8859-1": "latin-1",
     "latin-1": "latin-1",
     "utf-16be": "utf-16-be",
-    "utf-16": "utf-16-be",
+    "utf-16": "utf-16",
     "ucs-2": "utf-16-be",
     "ucs2": "utf-16-be",
     "utf-8": "utf-8",
@@ -401,15 +457,45 @@ _MO_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]?([0-9]{2}):([0-9]{2
 
 
 def _codec(charset: str) -> str:
+    """The Python codec of a callback's ``charset``.  ``utf-16`` (no byte order named) stands
+    for :func:`_decode`'s reading: the byte-order mark when there is one, else big-endian."""
     name = _CHARSETS.get(charset.strip().lower())
     if name is not None:
         return name
     try:
-        name = codecs.lookup(charset).name
-        b"".decode(name)  # refuses codecs that are not text encodings (base64, rot13, ...)
+        info = codecs.lookup(charset)
     except (LookupError, ValueError):
-        raise CallbackError("charset", f"unknown character set {charset[:40]!r}") from None
-    return name
+        info = None
+    # Codecs that are not text encodings (base64, rot13, zlib, ...) are refused; asking the codec
+    # is the only sure test: Python decodes b"" with any codec without looking at it.
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise CallbackError("charset", f"unknown character set {charset[:40]!r}")
+    return info.name
+
+
+def _decode(raw: bytes, codec: str) -> str:
+    """``raw`` decoded with ``codec`` (from :func:`_codec`).
+
+    UTF-16 with no byte order named honours a byte-order mark (big- or little-endian) and is
+    otherwise big-endian, as the two-way guide says; Python's own ``utf-16`` would read
+    unmarked text in the machine's order, and a big-endian reading of a little-endian mark
+    turns the whole text to garbage.
+
+    Raises:
+        UnicodeError: ``raw`` is not valid in the codec.
+    """
+    if codec == "utf-16":
+        if raw.startswith(codecs.BOM_UTF16_LE):
+            return raw[2:].decode("utf-16-le")
+        if raw.startswith(codecs.BOM_UTF16_BE):
+            return raw[2:].decode("utf-16-be")
+        return raw.decode("utf-16-be")
+    return raw.decode(codec)
+
+
+def _encode(text: str, codec: str) -> bytes:
+    """``text`` in ``codec``; UTF-16 with no byte order named is written big-endian, unmarked."""
+    return text.encode("utf-16-be" if codec == "utf-16" else codec)
 
 
 def _mo_time(text: str) -> datetime:
@@ -421,7 +507,11 @@ def _mo_time(text: str) -> datetime:
         local = datetime(year, month, day, hour, minute, second, tzinfo=MO_TIMEZONE)
     except ValueError as error:
         raise CallbackError("timestamp", f"{text[:40]!r} is not a date: {error}") from None
-    return local.astimezone(UTC)
+    try:
+        return local.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01 00:00 at UTC+02:00 is before the first moment a datetime can hold in UTC.
+        raise CallbackError("timestamp", f"{text[:40]!r} is out of range") from None
 
 
 def parse_mo_callback(
@@ -455,13 +545,13 @@ def parse_mo_callback(
     if text_is_decoded:
         text = raw.decode("utf-8")
         try:
-            raw_text = text.encode(codec)
+            raw_text = _encode(text, codec)
         except UnicodeError:
             raise CallbackError("text", f"cannot be written in {charset}") from None
     else:
         raw_text = raw
         try:
-            text = raw_text.decode(codec)
+            text = _decode(raw_text, codec)
         except UnicodeError as error:
             reason = getattr(error, "reason", str(error))
             raise CallbackError("text", f"is not valid {charset} ({reason})") from None
@@ -499,7 +589,12 @@ def render_mo_callback(value: IncomingMessage, style: CallbackStyle = "http_post
     Raises:
         ValueError: an unknown style.
     """
-    stamp = value.timestamp.astimezone(MO_TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
+    local = value.timestamp.astimezone(MO_TIMEZONE)
+    # Written field by field: strftime("%Y") gives year 389 as "389", not the four digits read.
+    stamp = (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+        f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    )
     head = [
         ("api_id", value.api_id),
         ("moMsgId", value.momsgid),
@@ -623,7 +718,7 @@ class MoReassembler:
         raw = b"".join(part.raw_text for part in parts)
         if all(part.charset == first.charset for part in parts):
             try:
-                text = raw.decode(_codec(first.charset))
+                text = _decode(raw, _codec(first.charset))
             except UnicodeError:
                 text = "".join(part.text for part in parts)
         else:

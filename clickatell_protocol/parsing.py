@@ -21,6 +21,7 @@ import functools
 import gc
 import re
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
@@ -75,6 +76,8 @@ RESPONSE_COMMANDS: Final = {
 }
 MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
 """Default size limit of :func:`parse_response`."""
+MAX_EXTRA_PAIRS: Final = 1000
+"""Most unknown ``Key: value`` pairs a lenient parse keeps; a body with more is refused."""
 _SEND_STARTS: Final = frozenset({"sendmsg", "senditem", "quicksend", "si_push", "ind_push"})
 _STARTS: Final = sorted(set(RESPONSE_COMMANDS.values()))
 
@@ -119,6 +122,10 @@ class ResponseSyntaxError(ProtocolError):
         text: the offending text (at most 40 characters of it).
         expected: what could have stood there, in words.
         context: the line with a caret under the column.
+
+    For an ``auth`` body, ``text``, ``context`` and the message show every run of three or more
+    characters of the line (unless it is an ``ERR`` line) as ``*``: such a run may be the
+    session id.  Line and column are exact.
     """
 
     def __init__(
@@ -143,6 +150,51 @@ class ResponseSyntaxError(ProtocolError):
             reason = f"found {found}, expected {wanted}"
         self.reason = reason
         super().__init__(f"{command} response, line {line}, column {column}: {reason}\n{context}")
+
+
+# In an auth body every longer run of characters on a line that is not an ERR line may be (part
+# of) the session id: errors about one show such runs as "*" of the same length, so line, column
+# and caret stay exact while the id never reaches a message, a log or the CLI output (issue:
+# secrets shown).  An ERR line carries the server's error text, never a session id.
+_ID_LIKE: Final = re.compile(r"[^\s:,]{3,}")
+
+
+def _mask(text: str) -> str:
+    return _ID_LIKE.sub(lambda match: "*" * len(match.group()), text)
+
+
+def _line_at(body: str, line: int) -> str:
+    """Line ``line`` (1-based) of ``body``, or "" past its end."""
+    start = 0
+    for _ in range(line - 1):
+        start = body.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = body.find("\n", start)
+    return body[start : len(body) if end < 0 else end]
+
+
+def _masked(error: ResponseSyntaxError, body: str) -> ResponseSyntaxError:
+    """The same error about an auth body with every id-like run of its text masked, unless the
+    line it names is an ``ERR`` line.
+
+    Only ``text``, ``context`` and the reason carry body text; ``expected`` is the grammar's own
+    words.  A reason written from the text is written again from the masked text.
+    """
+    if _line_at(body, error.line).lstrip().startswith("ERR"):
+        return error
+    text = _mask(error.text)
+    default = ResponseSyntaxError(error.command, 1, 1, error.text, error.expected, "", None).reason
+    reason = None if error.reason == default else _mask(error.reason)
+    return ResponseSyntaxError(
+        error.command,
+        error.line,
+        error.column,
+        text,
+        error.expected,
+        _mask(error.context),
+        reason,
+    )
 
 
 def _context(body: str, line: int, column: int) -> str:
@@ -180,13 +232,45 @@ def grammar_text(name: str = "responses.lark") -> str:
     return source.read_text(encoding="utf-8")
 
 
+class _TooManyExtras(Exception):
+    """Raised from the lexer at the first unknown pair over :data:`MAX_EXTRA_PAIRS`."""
+
+    def __init__(self, token: Token) -> None:
+        super().__init__(str(token))
+        self.token = token
+
+
+# Pairs the lenient parse running in this context may still read; None: no limit (a direct
+# use of the parser, as in the grammar tests).
+_extra_budget: ContextVar[list[int] | None] = ContextVar("_extra_budget", default=None)
+
+
+def _count_extra(token: Token) -> Token:
+    """Lexer callback of the lenient grammar's EXTRA_KEY: counts the pairs of one parse and stops
+    it at the first one over the limit, before its tokens and tree are built (a body full of
+    pairs cost ~200 bytes of memory per input byte when they were all kept)."""
+    budget = _extra_budget.get()
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooManyExtras(token)
+    return token
+
+
 @functools.cache
 def lark_parser(lenient: bool = False) -> Lark:
     """The LALR parser of the strict (or lenient) grammar, built on first use."""
     text = grammar_text("responses.lark")
-    if lenient:
-        text += "\n" + grammar_text("lenient.lark")
-    return Lark(text, parser="lalr", start=_STARTS, maybe_placeholders=True)
+    if not lenient:
+        return Lark(text, parser="lalr", start=_STARTS, maybe_placeholders=True)
+    text += "\n" + grammar_text("lenient.lark")
+    return Lark(
+        text,
+        parser="lalr",
+        start=_STARTS,
+        maybe_placeholders=True,
+        lexer_callbacks={"EXTRA_KEY": _count_extra},
+    )
 
 
 def _words(names: Sequence[str] | set[str]) -> list[str]:
@@ -288,6 +372,10 @@ class _ToValues(Transformer[Token, Any]):
         return ErrorReply(
             code=code, description=description, retry_after=retry_after_from(code, description)
         )
+
+    def codeless_error(self, c: list[Any]) -> ErrorReply:
+        # Lenient only [P8]: "ERR: <text>" with no code answers a per-recipient command.
+        return ErrorReply(code=None, description=str(c[1]))
 
     def accepted(self, c: list[Any]) -> Accepted | _LineWithExtra:
         value = Accepted(apimsgid=str(c[1]), to=c[2])
@@ -622,16 +710,40 @@ def _slow(start: str, command: str, body: str, lenient: bool) -> Response:
 
 
 def _parse_with_lark(start: str, command: str, body: str, lenient: bool) -> Response:
-    """Values from the Lark parser reading the whole body, or the precise syntax error."""
+    """Values from the Lark parser reading the whole body, or the precise syntax error.
+
+    A lenient parse keeps at most :data:`MAX_EXTRA_PAIRS` unknown pairs; the first one over the
+    limit is a syntax error at its place that names the limit.
+    """
+    budget = _extra_budget.set([MAX_EXTRA_PAIRS] if lenient else None)
     try:
         tree = lark_parser(lenient).parse(body, start=start)
         children = _ToValues().transform(tree).children
     except UnexpectedInput as error:
         raise _syntax_error(command, body, error) from None
+    except _TooManyExtras as over:
+        token = over.token
+        line, column = int(token.line or 1), int(token.column or 1)
+        start_of_line = body.rfind("\n", 0, int(token.start_pos or 0)) + 1
+        raise ResponseSyntaxError(
+            command,
+            line,
+            column,
+            str(token)[:40],
+            (),
+            _context_at(body, start_of_line, column),
+            f"more than {MAX_EXTRA_PAIRS} unknown Key: value pairs (the lenient limit, "
+            "MAX_EXTRA_PAIRS)",
+        ) from None
     except (VisitError, LarkError, ValueError, ArithmeticError) as error:
         raise ResponseSyntaxError(
             command, 1, 1, body[:40], (), _context(body, 1, 1), f"unreadable value: {error}"
         ) from None
+    finally:
+        _extra_budget.reset(budget)
+    if start in _SEND_STARTS and isinstance(children[0], ErrorReply):
+        reply: Response = children[0]
+        return reply
     if start in _SEND_STARTS:
         results: list[Accepted | Rejected] = []
         extra: list[tuple[int, str, str]] = []
@@ -708,6 +820,23 @@ def _pause_collector() -> bool:
     return True
 
 
+def _values(start: str, command: str, text: str, strict: bool) -> Response:
+    """The fast path, else the strict grammar, else (``strict=False``) the lenient grammar with
+    a note of the strict error it let pass (masked for auth, like the error itself)."""
+    value = _fast(start, text)
+    if value is not None:
+        return value
+    try:
+        return _slow(start, command, text, lenient=False)
+    except ResponseSyntaxError as strict_error:
+        if strict:
+            raise
+        passed = _masked(strict_error, text) if start == "auth" else strict_error
+    value = _slow(start, command, text, lenient=True)
+    note = f"line {passed.line}, column {passed.column}: {passed.reason}"
+    return replace(value, relaxed=(*value.relaxed, note))
+
+
 def parse_response(
     command: str,
     body: str | bytes,
@@ -725,7 +854,9 @@ def parse_response(
         recipients: the request's recipients, in order: they fill an empty or missing ``To:`` by
             position, and in strict mode a different number of lines is a syntax error.
         strict: ``True`` accepts exactly the forms of PROTOCOL.md §2 and §8; ``False`` also the
-            forms other implementations emit, recording on ``relaxed`` what it let pass.
+            forms other implementations emit (no space after ``ID:``/``To:``, a code-less
+            ``ERR: <text>`` for any command as an ``ErrorReply`` whose ``code`` is ``None``, ...),
+            recording on ``relaxed`` what it let pass.
         max_bytes: the largest body read (default 32 MiB, room for a response to 100,000
             recipients several times over); a larger one is refused before it is parsed.
 
@@ -735,7 +866,9 @@ def parse_response(
     Raises:
         ValueError: ``command`` is not a command of the protocol (a programming error).
         ResponseSyntaxError: the body does not follow the protocol, or is larger than
-            ``max_bytes``; it names line, column, the offending text and what was expected.
+            ``max_bytes``, or (lenient) holds more than ``MAX_EXTRA_PAIRS`` unknown pairs; it
+            names line, column, the offending text and what was expected.  For ``auth`` the
+            text and context mask the runs that may be the session id.
     """
     start = RESPONSE_COMMANDS.get(command) if isinstance(command, str) else None
     if start is None:
@@ -755,21 +888,19 @@ def parse_response(
     if size > max_bytes:
         raise _too_large(command, size, max_bytes)
     paused = size >= _GC_PAUSE_BYTES and _pause_collector()
+    secret: ResponseSyntaxError | None = None
     try:
-        value = _fast(start, text)
-        if value is None:
-            try:
-                value = _slow(start, command, text, lenient=False)
-            except ResponseSyntaxError as strict_error:
-                if strict:
-                    raise
-                value = _slow(start, command, text, lenient=True)
-                where = f"line {strict_error.line}, column {strict_error.column}"
-                note = f"{where}: {strict_error.reason}"
-                value = replace(value, relaxed=(*value.relaxed, note))
+        value = _values(start, command, text, strict)
+    except ResponseSyntaxError as error:
+        if start != "auth":
+            raise
+        # Raised below, outside this block, so that the unmasked error is not its context.
+        secret = _masked(error, text)
     finally:
         if paused:
             gc.enable()
+    if secret is not None:
+        raise secret
     if isinstance(value, SendResult):
         single = _single_error(value)
         if single is not None:

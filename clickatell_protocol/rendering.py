@@ -1,7 +1,9 @@
 """Rendering responses: the one canonical wire form of each value (PROTOCOL.md §9).
 
 The parser accepts every form of §2 and §8; the renderer writes only the one the real service
-sends, so that existing clients keep working.  Every line ends with ``\\n``.
+sends, so that existing clients keep working.  Lines are joined by ``\\n`` and the body does not
+end with one (§9): Clickatell's C library and SDKs in Python and Ruby keep a final newline inside
+the session or message id they read, so a one-line body is exactly its line.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def _line(result: Accepted | Rejected) -> str:
 
 
 def render_response(value: Response) -> str:
-    """Return the canonical wire body of a response value.
+    """Return the canonical wire body of a response value: its lines joined by ``\\n``, with
+    no final newline (PROTOCOL.md §9).
 
     Raises:
         ValueError: the value cannot be written so that it reads back the same (a code above
@@ -128,4 +131,4 @@ def render_response(value: Response) -> str:
                 body = f"ERR: {_number(value.code, 'code')}, {description}"
         case _:
             raise ValueError(f"not a response value: {type(value).__name__}")
-    return body + "\n"
+    return body

@@ -23,6 +23,7 @@ from clickatell_protocol.parsing import (
     _STARTS,
     RESPONSE_COMMANDS,
     _fast,
+    _mask,
     _matchers,
     _parse_with_lark,
     _slow,
@@ -86,7 +87,10 @@ def check_robust(command: str, body: str | bytes, strict: bool, recipients: Any)
         lines = text.split("\n")
         source = lines[error.line - 1].rstrip("\r") if error.line <= len(lines) else ""
         first = max(0, error.column - 31)
-        assert error.context == f"{source[first : first + 60]}\n{' ' * (error.column - 1 - first)}^"
+        snippet = source[first : first + 60]
+        if command == "auth" and not source.lstrip().startswith("ERR"):
+            snippet = _mask(snippet)  # an auth body's id-like runs (test_auth_secrecy.py)
+        assert error.context == f"{snippet}\n{' ' * (error.column - 1 - first)}^"
 
 
 @given(
@@ -154,6 +158,12 @@ def differential(start: str, body: str) -> None:
         with pytest.raises(ResponseSyntaxError) as located:
             _slow(start, start, body, lenient=False)
         assert where(located.value) == where(whole), body
+        # Lenient mode reads it or refuses it too, and names the strict error it let pass.
+        try:
+            lenient = parse_response(start, body, strict=False)
+        except ResponseSyntaxError:
+            return
+        assert lenient.relaxed[0].startswith(f"line {whole.line}, column {whole.column}: ")
         return
     assert _slow(start, start, body, lenient=False) == slow
     assert _slow(start, start, body, lenient=True) == slow
@@ -203,6 +213,13 @@ def test_fast_path_agrees_with_lark_on_near_misses(start: str, data: st.DataObje
             " status: ",
             " Charge: ",
             "0123456789abcdef0123456789abcdef",
+            # The lenient forms of PROTOCOL.md §8: no space after "ID:"/"To:", code-less ERR.
+            "ID:",
+            "ID:123",
+            " To:447700900123",
+            "ERR:",
+            "ERR: Authentication failed",
+            " text, with: colons",
         ]
     )
     body = "".join(data.draw(st.lists(alphabet, max_size=12)))
@@ -215,7 +232,7 @@ def test_render_then_parse_is_the_identity(command: str, data: st.DataObject) ->
     value = data.draw(RESPONSE_VALUES[command])
     target = "querymsg" if command == "error" else command
     body = render_response(value)
-    assert body.endswith("\n")
+    assert not body.endswith("\n")
     assert parse_response(target, body) == value
     assert parse_response(target, body.encode("utf-8") if body.isascii() else body) == value
 

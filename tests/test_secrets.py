@@ -155,3 +155,201 @@ def test_cli_check_does_not_print_secrets(capsys: pytest.CaptureFixture[str]) ->
     for secret in SECRETS:
         assert secret not in captured.out
         assert secret not in captured.err
+
+
+# --------------------------------------------------------------------------------------------
+# End to end: everything the package and httpx log, what the server stores on disk, and what
+# the command line and the demo print, during a real run with every secret in play.
+
+CALLBACK_PASSWORD = "Cb-pa55-never-shown"
+
+
+class _Everything(logging.Handler):
+    """Keeps every record, formatted, from every logger."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name} {record.getMessage()} {record.exc_text or ''}")
+        if record.exc_info:
+            self.lines.append(logging.Formatter().formatException(record.exc_info))
+
+
+def _receiver() -> tuple[str, list[bytes], Any]:
+    """A loopback callback receiver; returns its URL, what it got, and its server."""
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    got: list[bytes] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        got.append(environ["wsgi.input"].read(length) if length else b"")
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"OK"]
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+    threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
+    return f"http://127.0.0.1:{httpd.server_port}/cb", got, httpd
+
+
+def test_an_end_to_end_run_shows_no_secret_in_logs_files_or_output(
+    tmp_path: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+    import time
+
+    from clickatell_protocol import GetBalance, QueryMsg
+    from clickatell_protocol.server.store import Store
+    from clickatell_protocol.transport import HttpxTransport
+
+    handler = _Everything()
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in ("", "httpx", "httpcore")}
+    root.addHandler(handler)
+    for name in levels:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    url, received, receiver = _receiver()
+    database = tmp_path / "state.db"
+    sessions: list[str] = []
+    try:
+        server = ReferenceServer(Store(str(database)), callback_scale=0.0)
+        server.add_account(
+            "1",
+            "u",
+            PASSWORD,
+            credits=100,
+            callback_url=url,
+            callback_style="http_post",
+            callback_user="cb",
+            callback_password=CALLBACK_PASSWORD,
+        )
+        with running(server, tick_every=0.05, quiet=False) as base:
+            for transport, method in ((HttpxTransport(), "GET"), (UrllibTransport(), "POST")):
+                client = Client(
+                    transport, api_id="1", user="u", password=PASSWORD, base_url=base, method=method
+                )
+                sent = client.send("447700900123", "Hello", callback=3)
+                apimsgid = sent.results[0].apimsgid
+                client.query(apimsgid)
+                client.balance()
+                # A session id of our own, sent in the query string through each transport.
+                auth = parse_response(
+                    "auth",
+                    transport.send(
+                        COMMANDS["auth"](api_id="1", user="u", password=PASSWORD).to_http(
+                            method, base
+                        )
+                    ).body.decode(),
+                )
+                session = auth.session_id.get_secret_value()  # type: ignore[union-attr]
+                sessions.append(session)
+                for model in (
+                    GetBalance(session_id=session),
+                    QueryMsg(session_id=session, apimsgid=apimsgid),
+                ):
+                    transport.send(model.to_http("GET", base))
+                # A wrong password and an expired session are logged by nobody either.
+                with pytest.raises(ApiError):
+                    Client(
+                        transport, api_id="1", user="u", password=PASSWORD + "x", base_url=base
+                    ).balance()
+            deadline = time.monotonic() + 10
+            while len(received) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert received, "no status callback reached the receiver"
+        server.store.close()
+    finally:
+        root.removeHandler(handler)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        receiver.shutdown()
+    captured = capfd.readouterr()
+    files = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.is_file())
+    basic = base64.b64encode(f"cb:{CALLBACK_PASSWORD}".encode())
+    secrets = [*SECRETS, CALLBACK_PASSWORD, *sessions, *(s.upper() for s in sessions)]
+    assert handler.lines, "the run logged nothing: the capture is broken"
+    assert "HTTP Request" in "\n".join(handler.lines), "httpx's request log was not captured"
+    assert "/http/" in captured.err, "the access log was not captured"
+    for secret in secrets:
+        for where, text in (("log", "\n".join(handler.lines)), ("stderr", captured.err)):
+            assert secret not in text, where
+        assert secret.encode() not in files, "database file"
+    assert basic not in files
+    for session in sessions:
+        assert bytes.fromhex(session) not in files
+
+
+@pytest.mark.parametrize(
+    "argv_body",
+    [
+        (["parse", "auth"], f"OK: {SESSION}"),
+        (["parse", "auth"], f"OK: {SESSION} \n"),
+        (["parse", "auth"], f"OK:  {SESSION}x"),
+        (["parse", "auth", "{file}", "--lenient"], f"OK: {SESSION}"),
+        (["parse", "auth", "{file}", "--lenient"], f"OK: {SESSION} junk"),
+    ],
+    ids=["ok", "trailing-space", "bad-id", "lenient", "lenient-junk"],
+)
+def test_cli_parse_does_not_print_a_session_id(
+    argv_body: tuple[list[str], str], tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv, body = argv_body
+    path = tmp_path / "body.txt"
+    path.write_text(body)
+    args = [arg.replace("{file}", str(path)) for arg in argv]
+    main(args if "{file}" in argv else [*args, str(path)])
+    captured = capsys.readouterr()
+    for secret in SECRETS:
+        assert secret not in captured.out + captured.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", f"/http/ping?session_id={SESSION}&api_id=1&user=u&password={PASSWORD}"],
+        ["check", "--strict", f"/http/ping?session_id={SESSION}&password={PASSWORD}"],
+        ["check", f"/http/sendmsg?session_id={SESSION}&to=44x&text=Hi"],
+        ["check", f"/http/auth?api_id=1&user=u&password={PASSWORD}&charset=UTF-16"],
+        [
+            "check",
+            "--method",
+            "POST",
+            "/http/auth",
+            "--data",
+            f"api_id=1&user=u&password={PASSWORD}",
+        ],
+    ],
+    ids=["extras", "strict-extras", "bad-number", "bad-charset", "post"],
+)
+def test_cli_check_never_prints_a_secret(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(argv)
+    captured = capsys.readouterr()
+    for secret in SECRETS:
+        assert secret not in captured.out + captured.err
+
+
+def test_the_demo_shows_no_session_id_or_password() -> None:
+    import io
+    import re
+
+    from clickatell_protocol.demo import run_demo
+
+    out = io.StringIO()
+    assert run_demo(out) == 0
+    text = out.getvalue()
+    assert "auth" in text
+    assert "s3cret" not in text
+    assert re.search(r"OK: [0-9a-fA-F]{32}", text) is None
+    assert re.search(r"session_id=[0-9a-fA-F]{32}", text) is None
+    assert re.search(r"password=(?!\*)", text) is None
