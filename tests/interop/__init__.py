@@ -1,0 +1,1 @@
+"""Interoperability suite: real third-party clients against the reference server on loopback."""
