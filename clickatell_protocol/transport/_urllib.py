@@ -88,20 +88,9 @@ class _Connection(http.client.HTTPConnection):
         super().send(data)
 
 
-class _TLSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
-        self.response_class = _response_class(deadline)
-
-    def connect(self) -> None:
-        self.timeout = self._deadline.remaining()
-        super().connect()
-
-    def send(self, data: Any) -> None:
-        if self.sock is not None:
-            self.sock.settimeout(self._deadline.remaining())
-        super().send(data)
+class _TLSConnection(_Connection, http.client.HTTPSConnection):
+    """The same deadline over TLS: ``_Connection.connect`` reaches the TLS handshake of
+    ``HTTPSConnection.connect`` through the method order."""
 
 
 def _response_class(deadline: Deadline) -> Any:
