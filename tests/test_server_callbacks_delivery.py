@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from hostile_servers import RawRequest, raw_server
 
 from clickatell_protocol import HttpRequest, HttpResponse, TransportError
 from clickatell_protocol.server import ManualClock, ReferenceServer, Store, _serving, running
@@ -75,45 +76,19 @@ class Events:
 def dripping_receiver(events: Events) -> Iterator[str]:
     """A callback receiver that answers 200 with a huge ``Content-Length`` and then drips one
     byte every half second until the test ends: each read succeeds, the answer never ends."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
     stop = threading.Event()
-    workers: list[threading.Thread] = []
 
-    def drip(connection: socket.socket) -> None:
-        with connection:
-            connection.settimeout(5)
-            try:
-                connection.recv(65536)
-                events.add("slow-connected")
-                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
-                while not stop.wait(0.5):
-                    connection.sendall(b"O")
-            except OSError:
-                pass
+    def drip(_request: RawRequest, connection: socket.socket) -> None:
+        events.add("slow-connected")
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+        while not stop.wait(0.5):
+            connection.sendall(b"O")
 
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            worker = threading.Thread(target=drip, args=(connection,), daemon=True)
-            workers.append(worker)
-            worker.start()
-
-    acceptor = threading.Thread(target=accept, daemon=True)
-    acceptor.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/slow"
-    finally:
-        stop.set()
-        acceptor.join(timeout=5)
-        listener.close()
-        for worker in workers:
-            worker.join(timeout=5)
+    with raw_server(drip) as server:
+        try:
+            yield f"{server.url}/slow"
+        finally:
+            stop.set()
 
 
 @contextmanager
