@@ -291,3 +291,12 @@ def test_property_a_body_is_returned_whole_or_not_at_all(
     else:
         with pytest.raises(TransportError):
             reused(request)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["file:///etc/passwd", "ftp://127.0.0.1/x", "data:text/plain,OK:%20x", "FILE:///etc/hostname"],
+)
+def test_urllib_opens_only_http_and_https(url: str) -> None:
+    with pytest.raises(TransportError, match="only http and https"):
+        UrllibTransport(timeout=1).send(HttpRequest("GET", url))

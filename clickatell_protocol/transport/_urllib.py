@@ -7,6 +7,7 @@ import io
 import socket
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -176,13 +177,18 @@ class UrllibTransport:
         """Send ``request``; return the 200 answer, read whole.
 
         Raises:
-            TransportError: a network failure; no complete answer within ``timeout``; an
-                answer cut short (the connection ended inside the headers, before the
-                ``Content-Length`` announced, or inside a chunked body), reset, or over
-                ``max_body``; or a status other than 200 (with ``status`` and a masked
-                ``excerpt``). A redirect is such a status: it is never followed, and the
+            TransportError: a URL that is not http or https; a network failure; no complete
+                answer within ``timeout``; an answer cut short (the connection ended inside the
+                headers, before the ``Content-Length`` announced, or inside a chunked body),
+                reset, or over ``max_body``; or a status other than 200 (with ``status`` and a
+                masked ``excerpt``). A redirect is such a status: it is never followed, and the
                 message names its target's origin (not its path or query).
         """
+        scheme = urllib.parse.urlsplit(request.url).scheme.lower()
+        if scheme not in ("http", "https"):
+            # urllib would open file:, ftp: and data: URLs too; a base URL set to one must not
+            # turn the client into a file reader.
+            raise failure(request, ValueError(f"only http and https URLs, not {scheme[:10]!r}:"))
         deadline = Deadline(self.timeout)
         outgoing = _Request(
             request.url,
