@@ -78,7 +78,17 @@ def test_sixty_four_clients_connecting_at_once_are_all_answered() -> None:
             "0123456789abcdef",
         ),
         ("GET /x?SESSION_ID=abcdef&to=1", "GET /x?SESSION_ID=***&to=1", "abcdef"),
-        ("GET /x?pass%77ord=s3cret;to=1", "GET /x?pass%77ord=***;to=1", "s3cret"),
+        # The server reads a value up to the next "&" (a ";" is part of it), so the log hides
+        # that much too.
+        ("GET /x?pass%77ord=s3cret;to=1", "GET /x?pass%77ord=***", "s3cret"),
+        (
+            '"GET /http/auth?api_id=1&user=u&password=ab;cd HTTP/1.1" 200 36',
+            '"GET /http/auth?api_id=1&user=u&password=*** HTTP/1.1" 200 36',
+            "cd",
+        ),
+        ("GET /x?password=it's&to=1", "GET /x?password=***&to=1", "'s"),
+        ('GET /x?password=a"b"c&to=1', "GET /x?password=***&to=1", 'b"c'),
+        ("GET /x?user=u;password=s3cret&to=1", "GET /x?user=u;password=***&to=1", "s3cret"),
         ("GET /x?callback_password=s3cret", "GET /x?callback_password=***", "s3cret"),
         ("GET /x?token=4000123412341234", "GET /x?token=***", "4000123412341234"),
         ("Bad request syntax ('GET /a?password=ab cd')", None, "cd"),
