@@ -77,7 +77,6 @@ from ..responses import (
     SendResult,
     TokenPaid,
 )
-from ..text import gsm_parts
 from ..transport import Transport, UrllibTransport
 from ._masking import mask_secrets
 from .store import AccountRow, Store, add_credits, hash_password, verify_password
@@ -509,14 +508,21 @@ class ReferenceServer:
             template, options = self._batch(account, model.batch_id)
             fields = model.fields if isinstance(model, SendItem) else {}
             text = re.sub(r"#field([0-9]+)#", lambda m: fields.get(int(m.group(1)), ""), template)
-            parts = gsm_parts(text)[0]
+            # The filled-in text is what sendmsg would get with the batch's options: counted and
+            # decoded by the same rules (unicode=1: UTF-16BE hex, UTF-16 code units), so a batch
+            # item is refused, charged and stored exactly as that sendmsg would be. (A unicode
+            # template is all hex, checked by startbatch: it has no fields to fill in.)
+            as_sendmsg = SendMsg.model_construct(
+                to=model.to, text=text, unicode=bool(options.get("unicode"))
+            )
+            parts = as_sendmsg.size[0]
             if parts > int(options.get("concat") or 1):
                 raise _Refused(113)
             due = self._due(options.get("deliv_time"), None)
             cap = options.get("max_credits")
             return _Outgoing(
                 list(model.to),
-                text,
+                as_sendmsg.message,
                 parts,
                 options.get("from") or "",
                 options.get("climsgid"),
