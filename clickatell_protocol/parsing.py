@@ -174,6 +174,9 @@ def _line_at(body: str, line: int) -> str:
     return body[start : len(body) if end < 0 else end]
 
 
+_ERROR_LINE: Final = re.compile(r"\s*ERR:(?: |$)")
+
+
 def _masked(error: ResponseSyntaxError, body: str) -> ResponseSyntaxError:
     """The same error about an auth body with every id-like run of its text masked, unless the
     line it names is an ``ERR`` line.
@@ -181,7 +184,9 @@ def _masked(error: ResponseSyntaxError, body: str) -> ResponseSyntaxError:
     Only ``text``, ``context`` and the reason carry body text; ``expected`` is the grammar's own
     words.  A reason written from the text is written again from the masked text.
     """
-    if _line_at(body, error.line).lstrip().startswith("ERR"):
+    # Only an error line ("ERR: ...") is shown as it is: "ERROK: <id>", "ERR:<id>" or
+    # "ERR <id>" is an auth line gone wrong, and may hold the session id.
+    if _ERROR_LINE.match(_line_at(body, error.line)):
         return error
     text = _mask(error.text)
     default = ResponseSyntaxError(error.command, 1, 1, error.text, error.expected, "", None).reason

@@ -159,7 +159,9 @@ def _as_bytes(text: str) -> bytes:
         return text.encode("latin-1")
     except UnicodeEncodeError:
         return b"".join(
-            char.encode("latin-1") if ord(char) <= 0xFF else char.encode("utf-8", "replace")
+            # "surrogatepass": a lone surrogate becomes bytes no charset reads, so it is refused
+            # with 101 like any other invalid byte, never replaced silently.
+            char.encode("latin-1") if ord(char) <= 0xFF else char.encode("utf-8", "surrogatepass")
             for char in text
         )
 

@@ -895,7 +895,8 @@ class Request(BaseModel):
 
         Values are text as they go on the wire before percent-encoding: recipients joined by
         commas, flags as ``0``/``1``, times as ``YYYY-MM-DDTHH:MM:SSZ``, the password in clear
-        (it must reach the server; keep the dict out of logs).
+        (it must reach the server; keep the dict out of logs). A request read in UTF-8 whose
+        text holds characters beyond ISO-8859-1 also carries ``charset=UTF-8``.
         """
         params: dict[str, str] = {}
         for name, field in type(self).model_fields.items():
@@ -907,6 +908,10 @@ class Request(BaseModel):
                     params[f"field{number}"] = text
                 continue
             params[field.alias or name] = _wire_value(value)
+        if not all(_latin1_encodable(text) for text in params.values()):
+            # Only a request read in UTF-8 holds such text (a GSM character beyond ISO-8859-1,
+            # PROTOCOL.md §1): it goes on in UTF-8 and says so, as it came.
+            params["charset"] = "UTF-8"
         return params
 
     def to_http(
@@ -918,8 +923,9 @@ class Request(BaseModel):
     ) -> HttpRequest:
         """Return the HTTP request that carries this command.
 
-        Values are percent-encoded as ISO-8859-1 bytes (the request encoding of the API); the
-        commas between recipients stay literal, as the real service needs.
+        Values are percent-encoded as ISO-8859-1 bytes (the request encoding of the API), or as
+        UTF-8 with ``charset=UTF-8`` when :meth:`to_params` says so; the commas between
+        recipients stay literal, as the real service needs.
 
         Raises:
             ValueError: ``method`` is neither GET nor POST.
@@ -937,9 +943,11 @@ class Request(BaseModel):
                 f"{limits.max_recipients(verb)}",
                 parameter="to",
             )
+        params = self.to_params()
+        encoding = "utf-8" if params.get("charset") == "UTF-8" else "latin-1"
         encoded = "&".join(
-            f"{key}={quote_plus(value, safe=',' if key == 'to' else '', encoding='latin-1')}"
-            for key, value in self.to_params().items()
+            f"{key}={quote_plus(value, safe=',' if key == 'to' else '', encoding=encoding)}"
+            for key, value in params.items()
         )
         url = base_url.rstrip("/") + self.path
         if verb == "GET":
@@ -1036,6 +1044,10 @@ def _check_ucs2_hex(parameter: str, text: str) -> None:
         reject(116, parameter, "the hex is not valid UTF-16BE (a surrogate is unpaired)")
 
 
+def _latin1_encodable(text: str) -> bool:
+    return text.isascii() or max(text) <= "\xff"
+
+
 def _check_encoding(text: str, unicode: bool, charset: str | None = None) -> None:
     """The encoding rules of ``text``: not empty (107), UTF-16BE hex (116), or plain: ISO-8859-1,
     plus the GSM characters beyond it when the request was UTF-8 (101 otherwise)."""
@@ -1044,7 +1056,7 @@ def _check_encoding(text: str, unicode: bool, charset: str | None = None) -> Non
     if unicode:
         _check_ucs2_hex("text", text)
         return
-    if text.isascii() or max(text) <= "\xff":
+    if _latin1_encodable(text):
         return
     allowed = _GSM_BEYOND_LATIN1 if charset == "UTF-8" else frozenset()
     for position, char in enumerate(text):

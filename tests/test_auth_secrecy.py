@@ -115,3 +115,14 @@ def test_no_run_of_the_id_shows_whatever_follows_it(sid: str, tail: str, strict:
         text = repr(value) + "".join(value.relaxed)
     for i in range(len(sid) - 5):
         assert sid[i : i + 6] not in text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [f"ERROK: {SID}", f"ERR {SID}", f"ERRsession {SID}", f"ERR:{SID}", f"  ERR  {SID}\n"],
+)
+def test_a_line_that_only_starts_like_an_error_is_masked_too(body: str) -> None:
+    with pytest.raises(ResponseSyntaxError) as error:
+        parse_response("auth", body)
+    shown = " ".join((str(error.value), repr(error.value), error.value.text, error.value.context))
+    assert not any(piece in shown for piece in PIECES)

@@ -570,3 +570,32 @@ def test_check_fails_with_one_clear_line(args: tuple[str | bytes, ...], said: by
     assert b"Traceback" not in done.stderr, done.stderr
     # One line says what is wrong (argparse prints its usage above it).
     assert said in done.stderr.strip().splitlines()[-1], done.stderr
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("text", ["%E2%82%AC5", "Gr%C3%BC%C3%9Fe %E2%82%AC", "plain"])
+def test_a_request_read_in_utf8_goes_on_as_it_came(method: str, text: str) -> None:
+    """A gateway forwards what it parsed: text beyond ISO-8859-1 goes on in UTF-8 with
+    ``charset=UTF-8``, and reads back as the same request."""
+    body = f"api_id=1&user=u&password={SECRET}&to={NUMBER}&text={text}&charset=UTF-8"
+    parsed = parse_request("POST", "/http/sendmsg", body.encode(), content_type=FORM)
+    request = parsed.to_http(method, "https://gateway.test")
+    headers = dict(request.headers)
+    again = parse_request(
+        method, request.url, request.body, content_type=headers.get("Content-Type")
+    )
+    assert again == parsed
+    assert ("charset" in parsed.to_params()) == (
+        not parsed.text.isascii() and "\u20ac" in parsed.text
+    )
+
+
+@pytest.mark.parametrize("value", ["a\ud800b", "\udfff", "ok\udcffok"])
+def test_a_lone_surrogate_in_a_utf8_request_is_refused_not_replaced(value: str) -> None:
+    with pytest.raises(RequestRejected) as refused:
+        parse_request(
+            "GET",
+            f"/http/sendmsg?session_id={SID}&to={NUMBER}&text={value}&charset=UTF-8",
+        )
+    assert refused.value.code == 101
+    assert "not valid UTF-8" in str(refused.value)
