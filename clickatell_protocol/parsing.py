@@ -163,13 +163,21 @@ def _mask(text: str) -> str:
     return _ID_LIKE.sub(lambda match: "*" * len(match.group()), text)
 
 
-def _line_at(body: str, line: int) -> str:
-    """Line ``line`` (1-based) of ``body``, or "" past its end."""
+def _line_start(body: str, line: int) -> int | None:
+    """The offset where line ``line`` (1-based) of ``body`` begins, or None past its end."""
     start = 0
     for _ in range(line - 1):
         start = body.find("\n", start) + 1
         if start == 0:
-            return ""
+            return None
+    return start
+
+
+def _line_at(body: str, line: int) -> str:
+    """Line ``line`` (1-based) of ``body``, or "" past its end."""
+    start = _line_start(body, line)
+    if start is None:
+        return ""
     end = body.find("\n", start)
     return body[start : len(body) if end < 0 else end]
 
@@ -204,11 +212,9 @@ def _masked(error: ResponseSyntaxError, body: str) -> ResponseSyntaxError:
 
 def _context(body: str, line: int, column: int) -> str:
     """The source line ``line`` (1-based) with a caret under ``column``."""
-    start = 0
-    for _ in range(line - 1):
-        start = body.find("\n", start) + 1
-        if start == 0:  # fewer lines than ``line``: nothing to show
-            return _context_at(body, len(body), 1)
+    start = _line_start(body, line)
+    if start is None:  # fewer lines than ``line``: nothing to show
+        return _context_at(body, len(body), 1)
     return _context_at(body, start, column)
 
 

@@ -88,7 +88,7 @@ def check_robust(command: str, body: str | bytes, strict: bool, recipients: Any)
         source = lines[error.line - 1].rstrip("\r") if error.line <= len(lines) else ""
         first = max(0, error.column - 31)
         snippet = source[first : first + 60]
-        if command == "auth" and not source.lstrip().startswith("ERR"):
+        if command == "auth" and not re.match(r"\s*ERR:(?: |$)", source):
             snippet = _mask(snippet)  # an auth body's id-like runs (test_auth_secrecy.py)
         assert error.context == f"{snippet}\n{' ' * (error.column - 1 - first)}^"
 
