@@ -21,6 +21,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, Final, TextIO
 
 from pydantic import TypeAdapter
@@ -164,20 +165,35 @@ def _number(value: Any, maximum: Decimal) -> Decimal:
     return number
 
 
+def _is_number(text: str) -> bool:
+    """Whether ``text`` reads as a finite number (in range or not: ``_number`` judges that)."""
+    try:
+        return Decimal(text.strip()).is_finite()
+    except InvalidOperation:
+        return False
+
+
 def _account(text: str) -> tuple[str, str, str, str]:
     """``API_ID:USER:PASSWORD[:CREDITS]`` as its four parts (credits default to 100).
+
+    The password may hold colons: everything after the user is the password, except a last
+    field that reads as a finite number, which is the credits (a password that itself ends in
+    ``:<number>`` needs the credits given after it). No part of the password is ever shown.
 
     Raises:
         ValueError: the fields are wrong; the message shows the password as ``***``.
     """
     parts = text.split(":")
-    if len(parts) not in (3, 4):
+    if len(parts) < 3:
         raise ValueError(
             f"--account: expected API_ID:USER:PASSWORD[:CREDITS], got {len(parts)} fields"
         )
-    api_id, user, password = parts[:3]
-    credits = parts[3] if len(parts) == 4 else "100"
-    shown = ":".join([api_id, user, "***", *parts[3:]])
+    api_id, user, *rest = parts
+    if len(rest) > 1 and _is_number(rest[-1]):
+        password, credits, shown_credits = ":".join(rest[:-1]), rest[-1], [rest[-1]]
+    else:
+        password, credits, shown_credits = ":".join(rest), "100", []
+    shown = ":".join([api_id, user, "***", *shown_credits])
     if not (api_id.isascii() and api_id.isdigit()):
         raise ValueError(f"--account {shown}: the API ID must be digits")
     if not user:
@@ -237,14 +253,40 @@ def _addresses(value: Any, where: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _configure(server: Any, config: dict[str, Any]) -> None:
-    """Add the accounts, prefixes and vouchers of a configuration file to ``server``.
+_Step = Callable[[Any], None]
+"""One change a configuration makes to the server, already validated."""
+
+
+def _add_account(
+    fields: tuple[str, str, str, Decimal], options: dict[str, Any], server: Any
+) -> None:
+    server.add_account(*fields, replace=False, **options)
+
+
+def _add_prefix(
+    digits: str, charge: Decimal, routable: bool, final_status: int, server: Any
+) -> None:
+    server.add_prefix(digits, charge, routable=routable, final_status=final_status)
+
+
+def _add_voucher(token: str, value: str, credits: Decimal, server: Any) -> None:
+    # Applied at every start: a voucher already in the store (redeemed or not) is kept as it
+    # is, so a restart never makes a redeemed voucher pay out again.
+    server.store.put_voucher(token, value, credits, replace=False)
+
+
+def _configuration(config: dict[str, Any]) -> list[_Step]:
+    """The accounts, prefixes and vouchers of a configuration file, each validated, as the
+    changes that add them to a server (nothing is written here: a configuration that is
+    wrong anywhere is refused whole).
 
     Raises:
         ValueError: the first wrong setting, named by its place (``accounts[2].credits``).
     """
+    from .callbacks import CALLBACK_STYLES
     from .codes import FINAL_STATUSES
 
+    steps: list[_Step] = []
     for number, account in enumerate(_tables(config, "accounts"), start=1):
         where = f"accounts[{number}]"
         try:
@@ -261,15 +303,17 @@ def _configure(server: Any, config: dict[str, Any]) -> None:
                     options[key] = _addresses(account[key], f"{where}.{key}")
                 else:
                     options[key] = _text(account, key, where)
+            style = options.get("callback_style", "http_post")
+            if style not in CALLBACK_STYLES:
+                raise ValueError(
+                    f"{where}: callback_style must be one of {', '.join(CALLBACK_STYLES)}"
+                )
             api_id = _digits(account, "api_id", where)
             user = _text(account, "user", where)
             password = _text(account, "password", where)
-            try:
-                server.add_account(api_id, user, password, credits, replace=False, **options)
-            except ValueError as error:
-                raise ValueError(f"{where}: {error}") from None
         except KeyError as error:
             raise ValueError(f"{where}: a setting is missing: {error}") from None
+        steps.append(partial(_add_account, (api_id, user, password, credits), options))
     for number, prefix in enumerate(_tables(config, "prefixes"), start=1):
         where = f"prefixes[{number}]"
         try:
@@ -289,7 +333,7 @@ def _configure(server: Any, config: dict[str, Any]) -> None:
                 f"{where}.final_status: {final_status!r} is not a final message status "
                 f"({', '.join(f'{int(code):03d}' for code in sorted(FINAL_STATUSES))})"
             )
-        server.add_prefix(digits, charge, routable=routable, final_status=int(final_status))
+        steps.append(partial(_add_prefix, digits, charge, routable, int(final_status)))
     for number, voucher in enumerate(_tables(config, "vouchers"), start=1):
         where = f"vouchers[{number}]"
         try:
@@ -298,10 +342,11 @@ def _configure(server: Any, config: dict[str, Any]) -> None:
                 credits = _number(voucher["credits"], _MAX_CREDITS)
             except ValueError as error:
                 raise ValueError(f"{where}.credits: {error}") from None
-            value = _text(voucher, "value", where) if "value" in voucher else None
+            value = _text(voucher, "value", where) if "value" in voucher else str(credits)
         except KeyError as error:
             raise ValueError(f"{where}: a setting is missing: {error}") from None
-        server.add_voucher(token, credits, value)
+        steps.append(partial(_add_voucher, token, value, credits))
+    return steps
 
 
 def build_server(
@@ -347,26 +392,38 @@ def build_server(
                 numbers[key] = _number(settings.get(key, default), maximum)
             except ValueError as error:
                 raise ValueError(f"server.{key}: {error}") from None
+        # The whole configuration is validated before the database is opened: a wrong one
+        # writes nothing.
+        steps = _configuration(config)
     except ValueError as error:
         raise ValueError(f"{config_path}: {error}") from None
     try:
         store = Store(db or ":memory:")
     except sqlite3.Error as error:
         raise ValueError(f"--db {db}: cannot use it as an SQLite database: {error}") from None
+    except (OSError, ValueError) as error:  # the key file beside the database
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ValueError(f"--db {db}: cannot use the key file {db}.key: {reason}") from None
     server = ReferenceServer(
         store,
         delivery_delay=timedelta(seconds=float(numbers["delivery_delay_seconds"])),
         callback_scale=float(numbers["callback_scale"]),
     )
     try:
-        _configure(server, config)
-    except ValueError as error:
+        # All of it in one transaction (each change a savepoint inside it): it is applied
+        # whole or not at all.
+        with store.transaction():
+            for step in steps:
+                step(server)
+            for api_id, user, password, credits in accounts:
+                server.add_account(api_id, user, password, credits, replace=False)
+            created_default = not store.query("SELECT 1 FROM accounts LIMIT 1")
+            if created_default:
+                server.add_account("3456789", "alice", "s3cret", 100)
+    except BaseException:
         store.close()
-        raise ValueError(f"{config_path}: {error}") from None
-    for api_id, user, password, credits in accounts:
-        server.add_account(api_id, user, password, credits, replace=False)
-    if not server.store.query("SELECT 1 FROM accounts LIMIT 1"):
-        server.add_account("3456789", "alice", "s3cret", 100)
+        raise
+    if created_default:
         say = notice if notice is not None else sys.stderr.write
         say("no account configured: created 3456789:alice:s3cret with 100 credits\n")
     return server
@@ -501,7 +558,8 @@ def _parser() -> argparse.ArgumentParser:
         "--account",
         action="append",
         metavar="API_ID:USER:PASSWORD[:CREDITS]",
-        help="an account (repeatable); an existing one in --db is kept as it is",
+        help="an account (repeatable); an existing one in --db is kept as it is. The password "
+        "may hold colons; if it ends in :<number>, give CREDITS after it",
     )
     serve.add_argument("--config", help="a TOML file with accounts, prefixes and vouchers")
     serve.add_argument(

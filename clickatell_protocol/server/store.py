@@ -27,13 +27,16 @@ What is stored of the secrets, and what a copy of the database file gives away:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import sqlite3
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -154,22 +157,87 @@ def verify_password(password: str, salt: bytes, expected: bytes) -> bool:
 
 def _server_key(path: str) -> bytes:
     """The per-server key session ids are hashed with: fresh for ``:memory:``; for a file
-    database, read from ``<path>.key``, created (``0600``, 32 random bytes) when absent."""
+    database, read from ``<path>.key``, created (``0600``, 32 random bytes) when absent.
+
+    A new key is written whole to a temporary file beside it, then linked into place, which
+    fails if another process got there first (its key is then read instead): two processes
+    opening a new database at once end with the same key, and none ever reads a partial one.
+
+    Raises:
+        OSError: the key file cannot be read or created (a directory, no permission).
+        ValueError: the key file is not a key (shorter than 32 bytes).
+    """
     if path == ":memory:" or path.startswith("file:"):
         return secrets.token_bytes(32)
     key_path = path + ".key"
     try:
+        return _read_key(key_path)
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    directory, name = os.path.split(key_path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory or ".")
+    try:
+        with os.fdopen(fd, "wb") as created:  # mkstemp creates it 0600
+            created.write(key)
+            created.flush()
+            os.fsync(created.fileno())
+        try:
+            os.link(temporary, key_path)
+        except FileExistsError:
+            return _read_key(key_path)  # another process made it first: use that one
+        except OSError as error:
+            if error.errno not in _NO_HARD_LINKS:
+                raise
+            # A file system without hard links: create the key in place, exclusively.
+            return _create_key_in_place(key_path, key)
+    finally:
+        os.unlink(temporary)
+    return key
+
+
+# What ``os.link`` raises on a file system without hard links.
+_NO_HARD_LINKS: Final = frozenset(
+    {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
+)
+
+
+def _read_key(key_path: str) -> bytes:
+    with open(key_path, "rb") as existing:
+        key = existing.read()
+    if len(key) < 32:
+        raise ValueError(f"{key_path} is not a server key (expected 32 bytes)")
+    return key
+
+
+def _create_key_in_place(key_path: str, key: bytes) -> bytes:
+    try:
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        with open(key_path, "rb") as existing:
-            key = existing.read()
-        if len(key) < 32:
-            raise ValueError(f"{key_path} is not a server key (expected 32 bytes)") from None
-        return key
-    key = secrets.token_bytes(32)
+        return _read_key(key_path)
     with os.fdopen(fd, "wb") as created:
         created.write(key)
     return key
+
+
+def _enter_wal_mode(db: sqlite3.Connection) -> None:
+    """Switch a file database to WAL mode.
+
+    The switch needs the file to itself for a moment, and SQLite answers "database is locked"
+    at once, without waiting, when another connection is opening the same new file: retry a
+    while (up to about the busy timeout) instead of failing.
+    """
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == _WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.001 * min(attempt + 1, 50))
+
+
+_WAL_ATTEMPTS: Final = 150
 
 
 def add_credits(db: sqlite3.Connection, api_id: str, amount: Decimal) -> bool:
@@ -212,6 +280,9 @@ class Store:
 
     Raises:
         sqlite3.Error: ``path`` cannot be opened or is not an SQLite database.
+        OSError: the key file beside a file database (``<path>.key``) cannot be read or
+            created.
+        ValueError: that key file is not a key.
     """
 
     def __init__(self, path: str = ":memory:") -> None:
@@ -222,7 +293,7 @@ class Store:
         self._callback_passwords: dict[str, str] = {}
         try:
             if path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
+                _enter_wal_mode(self._db)
                 self._db.execute("PRAGMA synchronous=NORMAL")
             # Deleted and overwritten content is zeroed, not left in free pages of the file.
             self._db.execute("PRAGMA secure_delete=ON")
@@ -393,13 +464,26 @@ class Store:
             callback_password_configured=row["callback_password"] is not None,
         )
 
-    def put_voucher(self, token: str, value: str, credits: Decimal) -> None:
-        """Create or replace an unredeemed voucher."""
+    def put_voucher(
+        self, token: str, value: str, credits: Decimal, *, replace: bool = True
+    ) -> None:
+        """Create a voucher, or give an unredeemed one with the same ``token`` this ``value``
+        and ``credits``; a redeemed voucher is never changed (nor made redeemable again).
+
+        With ``replace=False`` an existing voucher, redeemed or not, is kept as it is (what a
+        configuration applied at every start needs).
+        """
         with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO vouchers VALUES (?, ?, ?, NULL)",
+            added = db.execute(
+                "INSERT OR IGNORE INTO vouchers VALUES (?, ?, ?, NULL)",
                 (token, value, str(credits)),
-            )
+            ).rowcount
+            if replace and not added:
+                db.execute(
+                    "UPDATE vouchers SET value = ?, credits = ? "
+                    "WHERE token = ? AND redeemed_by IS NULL",
+                    (value, str(credits), token),
+                )
 
     def put_prefix(
         self, prefix: str, charge: Decimal, *, routable: bool = True, final_status: int = 4
