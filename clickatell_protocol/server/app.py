@@ -174,10 +174,12 @@ class ReferenceServer:
         delivery_delay: how long a message stays at 003 before its final status.
         callback_scale: multiplies the callback retry waits (``0.001`` turns minutes into
             hundreds of milliseconds for tests).
-        transport: how status callbacks are posted (default :class:`UrllibTransport`).
+        transport: how status callbacks are posted (default :class:`UrllibTransport` with
+            ``callback_timeout`` as its total deadline).
         callback_timeout: the total deadline, in seconds, of one callback delivery attempt
             (connect, send and read together), whatever the transport does: at the deadline the
-            attempt counts as failed and its retry is scheduled.
+            attempt counts as failed and its retry is scheduled; the retry starts once the
+            abandoned post has returned (never beside it).
         callback_workers: how many callback attempts may be under way at once; each account
             gets at most a quarter of them (at least one), counting its sending threads that
             were abandoned at the deadline and still wait for the transport, so a slow receiver
@@ -210,17 +212,21 @@ class ReferenceServer:
         self.default_charge = default_charge
         self.delivery_delay = delivery_delay
         self.callback_scale = callback_scale
-        self.transport: Transport = transport or UrllibTransport(timeout=10)
+        # The default transport gives up at the attempt's deadline, so its sending thread
+        # returns when the attempt is abandoned and the retry is not held up behind it.
+        self.transport: Transport = transport or UrllibTransport(timeout=callback_timeout)
         self.internal_errors = 0
         self.callback_timeout = callback_timeout
         self.callback_workers = callback_workers
         self._per_account = max(1, callback_workers // 4)
         # Delivery state of this process (guarded by _callback_lock): the callbacks whose
-        # attempt is not settled yet, and the sending threads still running per account --
-        # including those abandoned at their deadline, which hold their account's slot until
-        # the transport returns.
+        # attempt is not settled yet; the callbacks whose sending thread has not returned --
+        # including those abandoned at their deadline, whose retry is scheduled but must not
+        # start beside them -- and those sending threads counted per account, as each holds its
+        # account's slot until the transport returns.
         self._callback_lock = threading.Lock()
         self._in_flight: set[int] = set()
+        self._sending: set[int] = set()
         self._senders: dict[str, int] = {}
 
     # -- configuration --------------------------------------------------------------------------
@@ -813,9 +819,9 @@ class ReferenceServer:
     def _start_due_callbacks(
         self, due_by: float, exclude: set[int], report: queue.SimpleQueue[bool] | None
     ) -> list[int]:
-        """Start an attempt for each due callback that is not in flight nor in ``exclude``, as
-        far as the worker limits allow; return their ids. Each settled attempt puts whether it
-        was delivered on ``report``."""
+        """Start an attempt for each due callback that is not in flight, not still being sent
+        by an abandoned attempt, nor in ``exclude``, as far as the worker limits allow; return
+        their ids. Each settled attempt puts whether it was delivered on ``report``."""
         started: list[int] = []
         with self._callback_lock:
             while True:
@@ -835,7 +841,9 @@ class ReferenceServer:
                     "AND api_id NOT IN (SELECT value FROM json_each(?)) "
                     "ORDER BY id LIMIT ?",
                     due_by,
-                    json.dumps(sorted(self._in_flight | exclude)),
+                    # A callback still being sent (its attempt abandoned at the deadline) waits
+                    # for that post to end: its retry may start later, never beside it.
+                    json.dumps(sorted(self._in_flight | self._sending | exclude)),
                     json.dumps(busy_accounts),
                     free * self._per_account,
                 )
@@ -853,6 +861,7 @@ class ReferenceServer:
                     )
                     self._in_flight.add(attempt.row_id)
                     if attempt.request is not None:
+                        self._sending.add(attempt.row_id)
                         self._senders[api_id] = self._senders.get(api_id, 0) + 1
                     threading.Thread(
                         target=self._run_attempt,
@@ -874,6 +883,7 @@ class ReferenceServer:
             attempt.error = error
         finally:
             with self._callback_lock:
+                self._sending.discard(attempt.row_id)
                 left = self._senders.get(attempt.api_id, 0) - 1
                 if left > 0:
                     self._senders[attempt.api_id] = left
@@ -896,7 +906,8 @@ class ReferenceServer:
                 ).start()
                 if not attempt.done.wait(self.callback_timeout):
                     # The sending thread is abandoned: it holds its account's slot until the
-                    # transport gives up, but this callback's retry is scheduled now.
+                    # transport gives up, and this callback's retry is scheduled now, but it
+                    # starts only once that thread has returned (see _sending).
                     reason = f"no answer within {self.callback_timeout:g} s"
                 elif attempt.error is not None:
                     reason = mask_secrets(str(attempt.error)) or type(attempt.error).__name__
@@ -943,7 +954,8 @@ class ReferenceServer:
         receiver holds up no one else. A failed or late attempt is retried up to eight times,
         after 2, 4, 8, 16, 32, 64 and 128 minutes and then 3 days (times ``callback_scale``).
         The queue is in the database, so delivery is at least once and survives a restart; a
-        callback whose attempt is under way is never attempted twice at once.
+        callback is never posted twice at once: a retry that falls due while the post of an
+        attempt abandoned at its deadline is still under way waits until that post returns.
 
         With ``wait`` (the default) each callback due now is attempted once and the call
         returns when every attempt it started has settled (by the deadline at the latest).
