@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Final, Literal, NoReturn
+from typing import Any, Final, Literal, NoReturn, overload
 from urllib.parse import quote, quote_plus, unquote_to_bytes
 from xml.parsers import expat
 from xml.sax.saxutils import escape
@@ -266,9 +266,31 @@ def _text(fields: _Fields, field: str, *names: str, required: bool = True) -> st
         return value.decode("latin-1")
 
 
-def _matching(fields: _Fields, field: str, pattern: str, rule: str, *names: str) -> str:
-    text = _text(fields, field, *names)
-    assert text is not None
+@overload
+def _matching(
+    fields: _Fields,
+    field: str,
+    pattern: str,
+    rule: str,
+    *names: str,
+    required: Literal[True] = True,
+) -> str: ...
+
+
+@overload
+def _matching(
+    fields: _Fields, field: str, pattern: str, rule: str, *names: str, required: bool
+) -> str | None: ...
+
+
+def _matching(
+    fields: _Fields, field: str, pattern: str, rule: str, *names: str, required: bool = True
+) -> str | None:
+    """The field's text if it matches ``pattern``; ``None`` for an optional one that is absent
+    or empty."""
+    text = _text(fields, field, *names, required=required)
+    if text is None:
+        return None
     if re.fullmatch(pattern, text) is None:
         raise CallbackError(field, f"{rule}, got {text[:40]!r}")
     return text
@@ -314,11 +336,8 @@ def parse_status_callback(
         moment = datetime.fromtimestamp(int(timestamp), UTC)
     except (OverflowError, OSError, ValueError):
         raise CallbackError("timestamp", f"{timestamp} is out of range") from None
-    api_id = _text(fields, "api_id", required=False)
-    if api_id is not None and re.fullmatch("[0-9]+", api_id) is None:
-        raise CallbackError("api_id", f"must be digits, got {api_id[:40]!r}")
     return StatusCallback(
-        api_id=api_id,
+        api_id=_matching(fields, "api_id", "[0-9]+", "must be digits", required=False),
         apimsgid=_matching(fields, "apiMsgId", "[0-9A-Fa-f]{32}", "must be 32 hex digits"),
         climsgid=_text(fields, "cliMsgId", required=False),
         to=_matching(fields, "to", "[0-9]+", "must be digits"),
@@ -491,6 +510,24 @@ def _decode(raw: bytes, codec: str) -> str:
             return raw[2:].decode("utf-16-be")
         return raw.decode("utf-16-be")
     return raw.decode(codec)
+
+
+def _is_utf16(charset: str) -> bool:
+    """Whether ``charset`` is UTF-16 with no byte order named (a mark may give it)."""
+    try:
+        return _codec(charset) == "utf-16"
+    except CallbackError:
+        return False
+
+
+def _join_utf16(parts: list[bytes]) -> bytes:
+    """The UTF-16 parts of one message as one text's bytes: each part may start with a
+    byte-order mark, which would otherwise stay in the middle of the joined text. The first
+    part's mark (or its absence: big-endian) decides the order of all; the others' marks go."""
+    marks = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    lead = next((mark for mark in marks if parts[0].startswith(mark)), b"")
+    body = (part[2:] if part.startswith(marks) else part for part in parts)
+    return lead + b"".join(body)
 
 
 def _encode(text: str, codec: str) -> bytes:
@@ -716,7 +753,10 @@ class MoReassembler:
     def _join(parts: list[IncomingMessage]) -> IncomingMessage:
         first = parts[0]
         raw = b"".join(part.raw_text for part in parts)
-        if all(part.charset == first.charset for part in parts):
+        same = all(part.charset == first.charset for part in parts)
+        if same and _is_utf16(first.charset):
+            raw = _join_utf16([part.raw_text for part in parts])
+        if same:
             try:
                 text = _decode(raw, _codec(first.charset))
             except UnicodeError:

@@ -9,12 +9,14 @@ only in how they wait. Each:
 - on error 003 (session expired) authenticates again **once** and repeats the command; one
   re-authentication runs at a time, however many threads or tasks hit the expiry together;
 - retries error 901 (internal error) ``retries`` times, waiting ``backoff``, then twice as long;
-  within the same budget, retries a :class:`~clickatell_protocol.TransportError` with no answer
-  (or a 5xx status) when repeating is harmless: opening or pinging the session, and the
-  commands that only read (getbalance, querymsg, getmsgcharge, routeCoverage). A command that
-  changes state (a send, delmsg, token_pay, the batch commands) is never repeated after its
-  request may have reached the server: the server may have carried it out and lost only the
-  answer, and a second send would be a second message, charged twice;
+  within the same budget, retries a :class:`~clickatell_protocol.TransportError` that is
+  ``retryable`` (no answer, a cut or empty one, a timeout, a 5xx status; not an answer over the
+  size limit, a URL the transport does not open or a redirect) when repeating is harmless:
+  opening or pinging the session, and the commands that only read (getbalance, querymsg,
+  getmsgcharge, routeCoverage). A command that changes state (a send, delmsg, token_pay, the
+  batch commands) is never repeated after its request may have reached the server: the server
+  may have carried it out and lost only the answer, and a second send would be a second
+  message, charged twice;
 - splits a send to more recipients than one request may carry into several requests and
   returns one :class:`SendResult` in the caller's order; refused recipients are results; when a
   later request fails, the error's ``partial`` holds what the earlier ones got;
@@ -78,7 +80,7 @@ from .text import encode_text
 from .transport import AsyncTransport, Transport, UrllibTransport
 from .transport._common import where
 
-__all__ = ["AsyncClient", "Client"]
+__all__ = ["AsyncClient", "Client", "SendResponseSyntaxError"]
 
 _R = TypeVar("_R")
 
@@ -87,6 +89,33 @@ _PLACEHOLDER_SESSION: Final = SecretStr("0" * 32)
 
 # The commands that change nothing on the server: repeating one after a lost answer is harmless.
 _READ_ONLY: Final = (Auth, Ping, GetBalance, QueryMsg, GetMsgCharge, RouteCoverage)
+
+
+class SendResponseSyntaxError(ResponseSyntaxError):
+    """The :class:`~clickatell_protocol.ResponseSyntaxError` a send raises (``send``,
+    ``quick_send``, ``si_push``, ``ind_push``): an answer that does not follow the protocol.
+
+    Attributes:
+        partial: for a send split over several requests, the results of the requests answered
+            before this one; ``None`` when it was the first. Those messages were accepted.
+    """
+
+    partial: SendResult | None = None
+
+    @classmethod
+    def of(cls, error: ResponseSyntaxError, partial: SendResult | None) -> SendResponseSyntaxError:
+        """``error`` with ``partial``: the same fields and message, the same traceback."""
+        wrapped = cls(
+            error.command,
+            error.line,
+            error.column,
+            error.text,
+            error.expected,
+            error.context,
+            error.reason,
+        )
+        wrapped.partial = partial
+        return wrapped.with_traceback(error.__traceback__)
 
 
 @dataclass(frozen=True)
@@ -191,7 +220,7 @@ class _Core:
         if not response.body.strip():
             # Every answer of the protocol has a line; nothing means the server died before
             # it answered (issue 10), which is the transport's failure, not a syntax error.
-            raise TransportError(f"{where(request)}: an empty answer")
+            raise TransportError(f"{where(request)}: an empty answer", retryable=True)
         recipients = call.recipients if call is not None else None
         return parse_response(model.command, response.body, recipients=recipients)
 
@@ -209,23 +238,25 @@ class _Core:
 
     def _may_repeat(self, error: TransportError, model: Request | None, attempt: int) -> bool:
         """Whether a request that got no usable answer is tried again: within ``retries``,
-        when no answer came or the server failed (5xx), and only for a request that changes
-        nothing (``model`` is ``None`` for the session's own auth or ping)."""
-        if attempt >= self.retries:
-            return False
-        if error.status is not None and error.status < 500:
+        when another try may get one (``error.retryable``: no answer, a cut one or a 5xx;
+        not an answer too large, a URL the transport does not open or a redirect, which fail
+        the same way every time), and only for a request that changes nothing (``model`` is
+        ``None`` for the session's own auth or ping)."""
+        if attempt >= self.retries or not error.retryable:
             return False
         return model is None or isinstance(model, _READ_ONLY)
 
     @staticmethod
-    def _keep_partial(error: Exception, done: Sequence[SendResult]) -> None:
-        """Attach the results of the requests already answered to the error of a later one."""
+    def _with_partial(error: Exception, done: Sequence[SendResult]) -> Exception:
+        """The error of a send's request, with the results of the requests answered before it:
+        ``error`` itself, its ``partial`` set, or for an answer that cannot be read the same
+        error as a :class:`SendResponseSyntaxError`."""
         partial = _Core._merge(done) if done else None
         if isinstance(error, ApiError | TransportError):
             error.partial = partial
         elif isinstance(error, ResponseSyntaxError):
-            # An answer that cannot be read: what the earlier requests got is still known.
-            error.partial = partial  # type: ignore[attr-defined]
+            return SendResponseSyntaxError.of(error, partial)
+        return error
 
     # -- commands --------------------------------------------------------------------------
 
@@ -305,7 +336,12 @@ class Client(_Core):
         clock: the current time, aware (injectable for tests).
         sleep: how to wait between retries (injectable for tests).
         ping_after: idle time after which the session is pinged before use.
-        retries: how many times error 901 is retried.
+        retries: how many times a command is tried again, waiting ``backoff`` and then twice
+            as long each time: after error 901 (any command), and after a
+            :class:`~clickatell_protocol.TransportError` that is ``retryable`` when opening or
+            pinging the session and for the commands that only read (getbalance, querymsg,
+            getmsgcharge, routeCoverage). A send, delmsg, token_pay or a batch command is never
+            repeated after a transport failure: the server may have carried it out.
         backoff: the first wait before a retry, in seconds; it doubles each time.
     """
 
@@ -401,8 +437,10 @@ class Client(_Core):
             try:
                 done.append(self._run(call, SendResult))
             except Exception as error:
-                self._keep_partial(error, done)
-                raise
+                failure = self._with_partial(error, done)
+                if failure is error:
+                    raise
+                raise failure from error.__cause__
         return self._merge(done)
 
     # -- the commands ----------------------------------------------------------------------
@@ -446,8 +484,8 @@ class Client(_Core):
             ApiError: the server refused a whole request; ``partial`` as above.
             TransportError: no usable answer (``partial`` as above); the server may have
                 carried out the failed request and lost only its answer.
-            ResponseSyntaxError: an answer that does not follow the protocol; it too carries
-                ``partial`` when an earlier request was answered.
+            SendResponseSyntaxError: an answer that does not follow the protocol (a
+                :class:`ResponseSyntaxError`), with ``partial`` as above.
         """
         params = self._text_params(text, dict(parameters))
         return self._run_sends(self._send_calls(SendMsg, to, params))
@@ -509,7 +547,8 @@ class Client(_Core):
 
 class AsyncClient(_Core):
     """The asyncio client: the same commands as :class:`Client`, awaited; safe to share between
-    tasks of one event loop. ``sleep`` is awaited between retries."""
+    tasks of one event loop. Its arguments are :class:`Client`'s (``retries`` keeps the same
+    contract); ``sleep`` is awaited between retries."""
 
     def __init__(
         self,
@@ -601,8 +640,10 @@ class AsyncClient(_Core):
             try:
                 done.append(await self._run(call, SendResult))
             except Exception as error:
-                self._keep_partial(error, done)
-                raise
+                failure = self._with_partial(error, done)
+                if failure is error:
+                    raise
+                raise failure from error.__cause__
         return self._merge(done)
 
     async def authenticate(self) -> AuthOK:

@@ -113,6 +113,11 @@ class TransportError(Exception):
         partial: for a send split over several requests, the results of the requests that had
             succeeded before this one failed; else ``None``. The server may have carried out
             the failed request itself (only its answer was lost).
+        retryable: whether the same request may get an answer if sent again: ``True`` for a
+            connection refused, reset or closed before the answer was whole, an empty or cut
+            answer, a timeout and a 5xx status; ``False`` for what fails the same way every
+            time (an answer over the size limit, a URL the transport does not open, a
+            certificate that does not verify, a redirect, any other status).
 
     The message names the method and the URL with ``password`` and ``session_id`` masked.
     """
@@ -124,10 +129,12 @@ class TransportError(Exception):
         status: int | None = None,
         excerpt: str = "",
         partial: SendResult | None = None,
+        retryable: bool = False,
     ) -> None:
         self.status = status
         self.excerpt = excerpt
         self.partial = partial
+        self.retryable = retryable
         super().__init__(message)
 
 

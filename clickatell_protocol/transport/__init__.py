@@ -41,7 +41,10 @@ class Transport(Protocol):
     """Sends one request and returns its response.
 
     Raises:
-        TransportError: no usable answer (network failure, timeout, status other than 200).
+        TransportError: no usable answer (network failure, timeout, status other than 200),
+            with ``retryable=True`` when the same request sent again may get one (a connection
+            refused, reset or closed early, a cut answer, a timeout, a 5xx): the clients
+            repeat only those.
     """
 
     def send(self, request: HttpRequest) -> HttpResponse: ...

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import time
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Final
@@ -20,6 +19,7 @@ from ._common import (
     DEFAULT_TIMEOUT,
     Deadline,
     answer,
+    fails_again,
     failure,
     timed_out,
     too_large,
@@ -50,7 +50,9 @@ class _SecretsFilter(logging.Filter):
         except Exception:
             return True
         masked = redact(message)
-        if masked != message or record.args:
+        # A record that held no secret keeps its template and arguments: handlers and log
+        # services group records by ``msg``, which a rewrite to the merged text would break.
+        if masked != message:
             record.msg, record.args = masked, None
         return True
 
@@ -76,9 +78,10 @@ def _shrink(timeout: float | None, expired: type[Exception]) -> float | None:
     deadline = _DEADLINE.get()
     if deadline is None:
         return timeout
-    left = deadline.at - time.monotonic()
-    if left <= 0:
-        raise expired("the deadline has passed")
+    try:
+        left = deadline.remaining()
+    except TimeoutError as error:
+        raise expired(str(error)) from None
     return left if timeout is None else min(timeout, left)
 
 
@@ -163,6 +166,23 @@ def _deadline_transport() -> httpx.HTTPTransport:
 # -- sending -------------------------------------------------------------------------------
 
 
+def _retryable(error: httpx.HTTPError) -> bool:
+    """Whether the same request may get an answer if sent again: a timeout, a connection that
+    failed, was reset or closed before the answer was whole. Not a URL httpx does not open, a
+    certificate that does not verify, a proxy's refusal or an answer it cannot read."""
+    if isinstance(error, httpx.TimeoutException):
+        return True
+    if isinstance(error, httpx.NetworkError):
+        return not fails_again(error)
+    if isinstance(error, httpx.RemoteProtocolError):
+        # The server closed the connection before a whole answer ("Server disconnected
+        # without sending a response", "peer closed connection without sending complete
+        # message body"); another malformed answer comes back the same way.
+        text = str(error).lower()
+        return "disconnected" in text or "closed" in text
+    return False
+
+
 def _headers(request: HttpRequest) -> list[tuple[str, str]]:
     headers = list(request.headers)
     # Compressed answers are not asked for: urllib gets none either, and a small compressed
@@ -228,7 +248,7 @@ class HttpxTransport:
         except httpx.HTTPError as error:
             if isinstance(error, httpx.TimeoutException) and deadline.passed():
                 raise timed_out(request, self.timeout) from None
-            raise failure(request, error) from None
+            raise failure(request, error, retryable=_retryable(error)) from None
         finally:
             _DEADLINE.reset(token)
         return answer(request, status, headers, bytes(body))
@@ -293,7 +313,7 @@ class AsyncHttpxTransport:
         except TimeoutError:
             raise timed_out(request, self.timeout) from None
         except httpx.HTTPError as error:
-            raise failure(request, error) from None
+            raise failure(request, error, retryable=_retryable(error)) from None
         return answer(request, status, headers, bytes(body))
 
     async def aclose(self) -> None:

@@ -20,6 +20,7 @@ from ._common import (
     answer,
     cut_short,
     failure,
+    may_answer_again,
     timed_out,
     too_large,
 )
@@ -182,13 +183,19 @@ class UrllibTransport:
                 headers, before the ``Content-Length`` announced, or inside a chunked body),
                 reset, or over ``max_body``; or a status other than 200 (with ``status`` and a
                 masked ``excerpt``). A redirect is such a status: it is never followed, and the
-                message names its target's origin (not its path or query).
+                message names its target's origin (not its path or query). ``retryable`` is
+                ``True`` for a connection refused, reset or closed early, a cut answer, a
+                timeout and a 5xx; the others fail the same way again.
         """
         scheme = urllib.parse.urlsplit(request.url).scheme.lower()
         if scheme not in ("http", "https"):
             # urllib would open file:, ftp: and data: URLs too; a base URL set to one must not
             # turn the client into a file reader.
-            raise failure(request, ValueError(f"only http and https URLs, not {scheme[:10]!r}:"))
+            raise failure(
+                request,
+                ValueError(f"only http and https URLs, not {scheme[:10]!r}:"),
+                retryable=False,
+            )
         deadline = Deadline(self.timeout)
         outgoing = _Request(
             request.url,
@@ -213,7 +220,8 @@ class UrllibTransport:
             reason = getattr(error, "reason", error)
             if isinstance(reason, TimeoutError) and deadline.passed():
                 raise timed_out(request, self.timeout) from None
-            raise failure(request, reason) from None
+            retryable = isinstance(reason, _HeadersCut) or may_answer_again(reason)
+            raise failure(request, reason, retryable=retryable) from None
         if len(body) > self.max_body:
             raise too_large(request, self.max_body)
         if missing:
