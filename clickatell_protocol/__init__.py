@@ -19,7 +19,7 @@ from .callbacks import (
     render_mo_callback,
     render_status_callback,
 )
-from .client import AsyncClient, Client
+from .client import AsyncClient, Client, SendResponseSyntaxError
 from .codes import (
     ErrorCode,
     MessageStatusCode,
@@ -137,6 +137,7 @@ __all__ = [
     "RouteCoverage",
     "SendItem",
     "SendMsg",
+    "SendResponseSyntaxError",
     "SendResult",
     "SiAction",
     "SiPush",
