@@ -347,12 +347,12 @@ class ReferenceServer:
         the transaction holds the store's lock.
         """
         try:
-            self._check_credentials(model)
+            checked = self._check_credentials(model)
         except _Refused as refused:
             return render_response(refused.reply)
         with self.store.transaction():
             try:
-                account = self._authenticate(model, remote_addr)
+                account = self._authenticate(model, remote_addr, checked)
                 # A savepoint: a command refused with an ERR leaves nothing behind but the
                 # session it touched.
                 with self.store.transaction():
@@ -400,8 +400,9 @@ class ReferenceServer:
 
     # -- authentication -------------------------------------------------------------------
 
-    def _check_credentials(self, model: Request) -> None:
-        """Check the ``api_id``/``user``/``password`` of a request that carries them.
+    def _check_credentials(self, model: Request) -> AccountRow | None:
+        """Check the ``api_id``/``user``/``password`` of a request that carries them; return
+        their account (``None`` for a request with a session id instead).
 
         Every check always runs (against a stand-in when the api_id is unknown), in constant
         time, and every mismatch has the same answer: neither the timing nor the code tells
@@ -411,7 +412,7 @@ class ReferenceServer:
             _Refused: 001 for every credential mismatch (see ``CREDENTIALS_MISMATCH``).
         """
         if getattr(model, "session_id", None) is not None:
-            return
+            return None
         account = self.store.account(str(model.api_id))  # type: ignore[attr-defined]
         user = model.user  # type: ignore[attr-defined]
         password = model.password.get_secret_value()  # type: ignore[attr-defined]
@@ -426,15 +427,18 @@ class ReferenceServer:
         )
         if account is None or not (user_ok and password_ok):
             raise _Refused(CREDENTIALS_MISMATCH)
+        return account
 
-    def _authenticate(self, model: Request, remote_addr: str) -> AccountRow:
-        """The account a request acts for (inside the request's transaction; credentials were
-        checked before it by :meth:`_check_credentials`).
+    def _authenticate(
+        self, model: Request, remote_addr: str, checked: AccountRow | None
+    ) -> AccountRow:
+        """The account a request acts for (inside the request's transaction): ``checked``, the
+        account whose credentials :meth:`_check_credentials` checked before it, or the
+        session's.
 
         Raises:
-            _Refused: 003 for an unknown or expired session (an expired one is deleted);
-                001 for an account gone since its credentials were checked; 007 for an
-                address the account does not allow.
+            _Refused: 003 for an unknown or expired session (an expired one is deleted); 007
+                for an address the account does not allow.
         """
         session = getattr(model, "session_id", None)
         now = self.clock().timestamp()
@@ -458,12 +462,8 @@ class ReferenceServer:
             account = self.store.account(row["api_id"])
             assert account is not None
         else:
-            # The credentials were checked by _check_credentials; an account deleted since
-            # fails like any other mismatch.
-            found = self.store.account(str(model.api_id))  # type: ignore[attr-defined]
-            if found is None:
-                raise _Refused(CREDENTIALS_MISMATCH)
-            account = found
+            assert checked is not None  # a request without a session carries credentials
+            account = checked
         if account.allowed_ips and remote_addr not in account.allowed_ips:
             raise _Refused(7)
         return account
@@ -638,28 +638,21 @@ class ReferenceServer:
     ) -> Response:
         row = self._message(account, model)
         apimsgid, status = row["apimsgid"], int(row["status"])
-        if isinstance(model, DelMsg) and status == 11:
-            # Stopped before it left the queue: cancelled (006) and its credits refunded. The
-            # status is checked by the UPDATE itself: only the request that moves it off 011
-            # refunds, however many delete it at once (the request's BEGIN IMMEDIATE
-            # transaction already serialises them; this keeps the refund exact regardless).
-            now = self.clock()
+        if isinstance(model, DelMsg):
+            # Stopped before it left the queue (011): cancelled (006) and its credits refunded.
+            # The UPDATE is the guard: it moves the message off 011 only if it is still there,
+            # so a message is refunded once however many delete it (the request's transaction
+            # has read it and holds the write lock; any other status is left as it is).
             with self.store.transaction() as db:
                 cancelled = db.execute(
                     "UPDATE messages SET status = 6, charge = '0', next_change = NULL "
                     "WHERE apimsgid = ? AND status = 11",
                     (apimsgid,),
                 ).rowcount
-                if cancelled == 1:
+                if cancelled:
                     add_credits(db, account.api_id, Decimal(row["charge"]))
-                    self._queue_callback(db, account, apimsgid, 6, now)
+                    self._queue_callback(db, account, apimsgid, 6, self.clock())
                     status = 6
-                else:  # pragma: no cover - moved on by another writer since it was read
-                    status = int(
-                        db.execute(
-                            "SELECT status FROM messages WHERE apimsgid = ?", (apimsgid,)
-                        ).fetchone()[0]
-                    )
         if isinstance(model, GetMsgCharge):
             charge = Decimal(row["charge"]) if status != 6 else Decimal(0)
             return MessageCharge(apimsgid=apimsgid, charge=charge, status=status)
@@ -707,17 +700,17 @@ class ReferenceServer:
 
     def _token_pay(self, account: AccountRow, token: str) -> Response:
         with self.store.transaction() as db:
-            row = db.execute(
-                "SELECT * FROM vouchers WHERE token = ? AND redeemed_by IS NULL", (token,)
-            ).fetchone()
-            if row is None:
-                raise _Refused(101)
+            # The UPDATE is the guard: it redeems the voucher only if it exists and is not
+            # redeemed yet, so a voucher pays once.
             redeemed = db.execute(
                 "UPDATE vouchers SET redeemed_by = ? WHERE token = ? AND redeemed_by IS NULL",
                 (account.api_id, token),
             ).rowcount
-            if redeemed != 1:  # pragma: no cover - the transaction holds the write lock
+            if not redeemed:
                 raise _Refused(101)
+            row = db.execute(
+                "SELECT value, credits FROM vouchers WHERE token = ?", (token,)
+            ).fetchone()
             add_credits(db, account.api_id, Decimal(row["credits"]))
         return TokenPaid(value=row["value"])
 
