@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import shutil
 import ssl
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hostile_servers import answer, drip, head, raw_server, send_then_close
+from hostile_servers import answer, drip, head, raw_server, self_signed_certificate, send_then_close
 
 from clickatell_protocol import HttpRequest, HttpResponse, TransportError
 from clickatell_protocol.transport import HttpxTransport, UrllibTransport
@@ -21,19 +20,7 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs t
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )  # fmt: skip
-    return cert, key
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

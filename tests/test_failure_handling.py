@@ -10,14 +10,20 @@ import logging
 import shutil
 import socket
 import ssl
-import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hostile_servers import RawRequest, RawServer, answer, head, raw_server
+from hostile_servers import (
+    RawRequest,
+    RawServer,
+    answer,
+    head,
+    raw_server,
+    self_signed_certificate,
+)
 from servers import FakeClickatell, refused_url
 
 from clickatell_protocol import (
@@ -384,18 +390,7 @@ def untrusted_tls(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
     """A server context with a self-signed certificate no client trusts."""
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl tool")
-    folder = tmp_path_factory.mktemp("untrusted")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )  # fmt: skip
+    cert, key = self_signed_certificate(tmp_path_factory.mktemp("untrusted"))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(cert), str(key))
     return context
