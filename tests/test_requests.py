@@ -316,7 +316,11 @@ def test_other_commands(
     params = {"session_id": SID, **params}
     for parse in (get, post):
         if code is None:
-            assert parse(command, path, **params) is not None
+            model = parse(command, path, **params)
+            assert model.command == command.removesuffix(".php")
+            # What was read goes back on the wire (with what it kept aside) and reads as the
+            # same request.
+            assert parse(command, path, **model.to_params(), **model.extra) == model
         else:
             with pytest.raises(RequestRejected) as caught:
                 parse(command, path, **params)
