@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import encodings
+import encodings.aliases
+import functools
+import pkgutil
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -475,16 +479,40 @@ _CHARSETS: Final = {
 _MO_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]?([0-9]{2}):([0-9]{2}):([0-9]{2})")
 
 
+@functools.cache
+def _codec_names() -> frozenset[str]:
+    """Every name Python's codec search can resolve: its aliases and its codec modules."""
+    modules = {module.name for module in pkgutil.iter_modules(encodings.__path__)}
+    return (
+        frozenset(encodings.aliases.aliases)
+        | frozenset(encodings.aliases.aliases.values())
+        | (frozenset(modules))
+    )
+
+
+def _codec_name_known(charset: str) -> bool:
+    """Whether ``charset`` names a codec, normalized as the codec search normalizes it."""
+    if len(charset) > 64:
+        return False
+    normalized = encodings.normalize_encoding(charset.strip()).lower()
+    names = _codec_names()
+    return normalized in names or normalized.replace(".", "_") in names
+
+
 def _codec(charset: str) -> str:
     """The Python codec of a callback's ``charset``.  ``utf-16`` (no byte order named) stands
     for :func:`_decode`'s reading: the byte-order mark when there is one, else big-endian."""
     name = _CHARSETS.get(charset.strip().lower())
     if name is not None:
         return name
-    try:
-        info = codecs.lookup(charset)
-    except (LookupError, ValueError):
-        info = None
+    info = None
+    # Only a name of a codec Python has reaches codecs.lookup: it remembers every name it is
+    # asked, misses too, so names from the network would grow its cache without bound.
+    if _codec_name_known(charset):
+        try:
+            info = codecs.lookup(charset)
+        except (LookupError, ValueError):
+            info = None
     # Codecs that are not text encodings (base64, rot13, zlib, ...) are refused; asking the codec
     # is the only sure test: Python decodes b"" with any codec without looking at it.
     if info is None or not getattr(info, "_is_text_encoding", True):

@@ -252,3 +252,26 @@ def test_a_name_given_twice_in_any_case_is_refused(parse: Any, payload: Any, fie
         parse(payload)
     assert caught.value.field == field
     assert "given twice" in str(caught.value)
+
+
+def test_unknown_charsets_do_not_grow_the_codec_cache() -> None:
+    """codecs.lookup remembers every name it is asked, misses too (``encodings._cache``): names
+    that come from the network must not reach it unless they name a codec."""
+    import encodings
+
+    before = len(encodings._cache)  # type: ignore[attr-defined]
+    for number in range(500):
+        with pytest.raises(CallbackError):
+            parse_mo_callback({**_MO_BASE, "charset": f"x-unknown-{number}"})
+    assert len(encodings._cache) - before < 5  # type: ignore[attr-defined]
+
+
+_MO_BASE = {
+    "api_id": "1",
+    "moMsgId": "0" * 32,
+    "from": "447700900123",
+    "to": "447700900456",
+    "timestamp": "2026-01-01 00:00:00",
+    "udh": "",
+    "text": "Hi",
+}
