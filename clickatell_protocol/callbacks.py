@@ -152,6 +152,23 @@ def _once(seen: set[str], name: str) -> None:
     seen.add(lowered)
 
 
+_XML_DECLARED_ENCODING: Final = re.compile(
+    r"""\s*<\?xml\s[^>]*?encoding\s*=\s*["']([^"']{0,100})["']"""
+)
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    """The encoding an XML declaration names, read from the document's first bytes (as UTF-16
+    when they start like UTF-16, else as ISO-8859-1); ``None`` when there is none."""
+    head = data[:300]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"<\x00", b"\x00<")):
+        text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
+    else:
+        text = head.decode("latin-1")
+    match = _XML_DECLARED_ENCODING.match(text.lstrip("\ufeff"))
+    return match.group(1) if match else None
+
+
 def _hardened_xml(data: bytes) -> dict[str, str]:
     """The leaf elements of an XML document, by lower-case local name.
 
@@ -161,6 +178,10 @@ def _hardened_xml(data: bytes) -> dict[str, str]:
     """
     if len(data) > MAX_PAYLOAD_BYTES:
         raise CallbackError("data", f"XML document larger than {MAX_PAYLOAD_BYTES} bytes")
+    declared = _declared_encoding(data)
+    if declared is not None and not _codec_name_known(declared):
+        # Refused before expat asks Python's codec search, which would remember the name.
+        raise CallbackError("data", f"XML in an unknown encoding ({declared[:40]!r})")
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 

@@ -275,3 +275,19 @@ _MO_BASE = {
     "udh": "",
     "text": "Hi",
 }
+
+
+@pytest.mark.parametrize("utf16", [False, True], ids=["ascii", "utf-16"])
+def test_unknown_xml_encodings_do_not_grow_the_codec_cache(utf16: bool) -> None:
+    import encodings
+
+    before = len(encodings._cache)  # type: ignore[attr-defined]
+    for number in range(300):
+        document = (
+            f'<?xml version="1.0" encoding="x-unknown-{number}"?>'
+            f"<callback><apiMsgId>{'0' * 32}</apiMsgId><status>004</status></callback>"
+        )
+        data = document.encode("utf-16") if utf16 else document.encode()
+        with pytest.raises(CallbackError):
+            parse_status_callback({"data": data})
+    assert len(encodings._cache) - before < 5  # type: ignore[attr-defined]
